@@ -1,0 +1,1 @@
+"""Celery tasks of the pipeline (filled in by the intake and pipeline work)."""
