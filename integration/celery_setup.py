@@ -51,6 +51,7 @@ def _transport_options(broker: str) -> dict[str, Any]:
     if broker.startswith("redis"):
         # With acks_late, a task not acked within this time is redelivered.
         return {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
-    if broker.startswith("sqla+"):
-        return {"polling_interval": 0.2}
+    if broker.startswith("sqla+sqlite"):
+        # kombu hands these to create_engine: wait for the file lock, don't fail.
+        return {"connect_args": {"timeout": 30}}
     return {}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integration.crypto import KeyRing
 from integration.models import AuditLog, Installation
 
 
@@ -52,3 +55,16 @@ def describe(installation: Installation) -> dict[str, Any]:
         "token_expires_at": installation.token_expires_at,
         "created_at": installation.created_at,
     }
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def set_webhook_secret(session: Session, installation: Installation, keyring: KeyRing) -> str:
+    """Give the installation a new generic-webhook secret; return it (shown once)."""
+    secret = new_webhook_secret()
+    installation.webhook_secret_enc = keyring.encrypt(secret)
+    audit(session, installation.id, "cli", "installation.webhook-secret-rotated")
+    return secret

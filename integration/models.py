@@ -76,6 +76,8 @@ class Installation(Base):
     access_token_enc: Mapped[str | None] = mapped_column(Text)
     refresh_token_enc: Mapped[str | None] = mapped_column(Text)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Standard Webhooks secret for the generic receiver, encrypted like the tokens.
+    webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
     scopes: Mapped[str | None] = mapped_column(Text)
     # Admin choices: label definition, field mapping, tiers, action rules.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

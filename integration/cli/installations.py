@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from integration import installations
 from integration.cli.common import echo_json, echo_table, open_database
+from integration.crypto import KeyRing
 from integration.db import db
 from integration.models import Installation
 
@@ -33,6 +34,22 @@ def add(connector: str, account_id: str) -> None:
         installation_id = installation.id
     verb = "created" if created else "already exists:"
     click.echo(f"installation {installation_id} {verb} {connector} account {account_id}")
+
+
+@group.command("webhook-secret")
+@click.argument("installation_id", type=int)
+def webhook_secret(installation_id: int) -> None:
+    """Create (or replace) the secret for POST /webhooks/generic/INSTALLATION_ID."""
+    config = open_database()
+    with db.transaction() as session:
+        installation = session.get(Installation, installation_id)
+        if installation is None:
+            raise click.ClickException(f"no installation {installation_id}")
+        secret = installations.set_webhook_secret(
+            session, installation, KeyRing(config["ENCRYPTION_KEYS"])
+        )
+    click.echo("Standard Webhooks secret (shown once; store it in the sending tool):")
+    click.echo(secret)
 
 
 @group.command("list")

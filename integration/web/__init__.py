@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from integration.web import errors, health
+    from integration.web import errors, health, webhooks
 
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)

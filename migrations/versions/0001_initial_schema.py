@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("access_token_enc", sa.Text(), nullable=True),
         sa.Column("refresh_token_enc", sa.Text(), nullable=True),
         sa.Column("token_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("webhook_secret_enc", sa.Text(), nullable=True),
         sa.Column("scopes", sa.Text(), nullable=True),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,65 @@
+"""Row claims on the inbox, so that two workers never process the same event.
+
+PostgreSQL: the candidate rows are locked with FOR UPDATE SKIP LOCKED, so workers
+claim disjoint sets without waiting on each other. SQLite: every transaction
+starts with BEGIN IMMEDIATE (integration.db), so claims are serialised.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from integration.models import WebhookEvent, utcnow
+
+
+def claim_pending(
+    session: Session, installation_id: int, worker: str, limit: int, settled_before=None
+) -> list[int]:
+    """Mark up to `limit` pending events as ours and return their ids, oldest first.
+
+    `settled_before` leaves events received after that time for a later run, so that
+    a burst of changes to one contact is read and written once (debounce).
+    """
+    candidates = (
+        select(WebhookEvent.id)
+        .where(WebhookEvent.installation_id == installation_id, WebhookEvent.status == "pending")
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if settled_before is not None:
+        candidates = candidates.where(WebhookEvent.received_at <= settled_before)
+    statement = (
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(candidates.scalar_subquery()))
+        .values(status="processing", claimed_by=worker, claimed_at=utcnow())
+        .returning(WebhookEvent.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.execute(statement).scalars())
+
+
+def release_abandoned(session: Session, lease_s: int) -> int:
+    """Put back events claimed by a worker that died before finishing them."""
+    statement = (
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.status == "processing",
+            WebhookEvent.claimed_at < utcnow() - timedelta(seconds=lease_s),
+        )
+        .values(status="pending", claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount or 0
+
+
+def installations_with_pending(session: Session, received_before) -> list[int]:
+    query = (
+        select(WebhookEvent.installation_id)
+        .where(WebhookEvent.status == "pending", WebhookEvent.received_at <= received_before)
+        .distinct()
+    )
+    return sorted(session.execute(query).scalars())
