@@ -96,13 +96,14 @@ def _row(connector: str, installation_id: int, event: IncomingEvent) -> dict[str
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> Counter:
     table = WebhookEvent.__table__
+    # One cached statement run with many parameter sets (SQLAlchemy batches them as
+    # "insertmanyvalues"); a literal multi-row VALUES would be compiled anew each time.
     statement = (
         insert_for(session, table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["connector", "dedup_key"])
         .returning(table.c.installation_id)
     )
-    return Counter(session.execute(statement).scalars())
+    return Counter(session.execute(statement, rows).scalars())
 
 
 def _count_unrouted(session: Session, connector: str, account_id: str, count: int) -> None:
