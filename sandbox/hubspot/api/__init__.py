@@ -1,0 +1,1 @@
+"""HTTP endpoints of the HubSpot look-alike, one blueprint per module."""
