@@ -22,6 +22,10 @@ def init_celery(config: dict[str, Any]) -> Celery:
         home_dir().mkdir(parents=True, exist_ok=True)
     app = Celery("holisticrm", broker=broker, include=TASK_MODULES)
     app.conf.update(
+        # Celery lets the CELERY_BROKER_URL variable override `broker`; naming the read
+        # and write URLs makes the configuration passed here win, as everywhere else.
+        broker_read_url=broker,
+        broker_write_url=broker,
         task_ignore_result=True,
         task_acks_late=True,  # a task killed mid-run is delivered again
         task_reject_on_worker_lost=True,

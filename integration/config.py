@@ -91,6 +91,11 @@ def local_secret(name: str, make) -> str:
     return value
 
 
+def _redis_broker(config: dict[str, Any]) -> str | None:
+    broker = config["CELERY_BROKER_URL"]
+    return broker if broker.startswith(("redis://", "rediss://")) else None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read the whole configuration; `overrides` (tests) win over the environment."""
     database_url = normalize_database_url(env_str("DATABASE_URL") or default_database_url())
@@ -114,6 +119,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Encryption keys for tokens at rest, newest first (comma separated).
         "ENCRYPTION_KEYS": env_list("ENCRYPTION_KEYS"),
         "REDIS_URL": env_str("REDIS_URL"),
+        # Requests per window per CRM account, shared by all workers (`limits` syntax).
+        "HUBSPOT_RATE_LIMIT": env_str("HUBSPOT_RATE_LIMIT", "105/10seconds"),
         # The sweeper re-enqueues inbox rows still pending after this many seconds.
         "SWEEP_PENDING_AFTER_S": env_int("SWEEP_PENDING_AFTER_S", 30),
         "SWEEP_INTERVAL_S": env_float("SWEEP_INTERVAL_S", 30.0),
@@ -125,6 +132,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         config.update(overrides)
         config["DATABASE_URL"] = normalize_database_url(config["DATABASE_URL"])
+    config["RATE_LIMIT_REDIS_URL"] = config["REDIS_URL"] or _redis_broker(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = local_secret("secret_key", lambda: secrets.token_urlsafe(32))
     if not config["ENCRYPTION_KEYS"]:

@@ -129,3 +129,53 @@ def app(config_overrides, monkeypatch, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+
+
+@pytest.fixture
+def sandbox():
+    """A HubSpot look-alike over real HTTP, with 300 bank-marketing contacts."""
+    from sandbox.hubspot.server import SandboxServer
+
+    server = SandboxServer(
+        seed_limit=300,
+        auto_consent=True,
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
+        retry_compression=86400.0,
+        random_seed=7,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox_overrides(config_overrides, sandbox) -> dict:
+    """Our configuration pointed at the sandbox, as an operator would set it."""
+    return {
+        **config_overrides,
+        "HUBSPOT_API_BASE_URL": sandbox.base_url,
+        "HUBSPOT_AUTH_BASE_URL": sandbox.base_url,
+        "HUBSPOT_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "HUBSPOT_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "HUBSPOT_APP_ID": str(sandbox.config.app_id),
+    }
+
+
+@pytest.fixture
+def live_app(sandbox_overrides, monkeypatch, tmp_path):
+    """Our Flask app on real HTTP; PUBLIC_BASE_URL is its address."""
+    from integration.app import create_app
+    from tests.live import LiveServer
+
+    monkeypatch.setenv("HOLISTICRM_HOME", str(tmp_path / "home"))
+    app = create_app(sandbox_overrides)
+    server = LiveServer(app)
+    app.config["PUBLIC_BASE_URL"] = server.url
+    server.start()
+    yield app, server.url
+    server.stop()

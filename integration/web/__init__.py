@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from integration.web import errors, health, webhooks
+    from integration.web import errors, health, oauth, webhooks
 
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(oauth.bp)
