@@ -181,6 +181,7 @@ class Score(Base):
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"))
     contact_id: Mapped[str] = mapped_column(String(64))
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    model_version: Mapped[str] = mapped_column(String(64))  # as written to the CRM
     probability: Mapped[float] = mapped_column(Float)
     score: Mapped[int] = mapped_column(Integer)
     tier: Mapped[str] = mapped_column(String(8))

@@ -197,6 +197,7 @@ def upgrade() -> None:
         sa.Column("installation_id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.String(length=64), nullable=False),
         sa.Column("model_version_id", sa.Integer(), nullable=True),
+        sa.Column("model_version", sa.String(length=64), nullable=False),
         sa.Column("probability", sa.Float(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("tier", sa.String(length=8), nullable=False),
