@@ -121,23 +121,25 @@ class ReasonWriter:
         self.cache: dict[tuple[int, float], str] = {}
 
     def write(self, X: np.ndarray, top: np.ndarray, keep: np.ndarray) -> list[list[str]]:
-        out = []
-        cache = self.cache
-        for row, (indices, flags) in enumerate(zip(top, keep, strict=True)):
-            reasons = []
-            for index, flag in zip(indices, flags, strict=True):
-                if not flag:
-                    continue
-                value = X[row, index]
-                key = (int(index), -0.0 if np.isnan(value) else float(value))
-                text = cache.get(key)
-                if text is None:
-                    text = cache[key] = self.sentence(int(index), value)
-                reasons.append(text)
-            out.append(reasons)
-        if len(cache) > 100_000:
-            cache.clear()
-        return out
+        """Reason lists per row. Sentences are made once per distinct (feature, value)
+        and spread with array indexing, so 100k rows cost a few hundred sentences."""
+        texts = np.full(top.shape, None, dtype=object)
+        for index in np.unique(top[keep]):
+            rows, slots = np.nonzero((top == index) & keep)
+            distinct, inverse = np.unique(X[rows, index], return_inverse=True)
+            sentences = np.empty(len(distinct), dtype=object)
+            sentences[:] = [self._cached(int(index), float(value)) for value in distinct]
+            texts[rows, slots] = sentences[inverse.ravel()]
+        return [[text for text in row if text is not None] for row in texts.tolist()]
+
+    def _cached(self, index: int, value: float) -> str:
+        key = (index, -0.0 if np.isnan(value) else value)
+        text = self.cache.get(key)
+        if text is None:
+            if len(self.cache) > 100_000:
+                self.cache.clear()
+            text = self.cache[key] = self.sentence(index, value)
+        return text
 
     def sentence(self, index: int, value: float) -> str:
         spec = self.encoder.specs[index]

@@ -217,23 +217,34 @@ class FeatureEncoder:
 
 
 def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
-    # Fast paths first: scoring sees ~100k rows in bulk, and cleaning every string
-    # costs more than the model itself. Only values the fast path cannot place are
-    # cleaned the slow way.
+    # Scoring sees ~100k rows in bulk and cleaning every string costs more than the
+    # model itself, so numbers go through numpy's parser and text columns are
+    # factorised first: only their few distinct values are cleaned and looked up.
     if spec.kind == NUMERIC:
         return _encode_numeric(spec, column)
-    if spec.kind == CATEGORICAL:
-        return _encode_categorical(spec, column)
-    values = clean(column, spec.missing_values)
+    if spec.kind == DATE:
+        parsed = parse_dates(clean(column, spec.missing_values))
+        age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
+        return age.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    table = np.append(_encode_distinct(spec, pd.Series(distinct, dtype=object)), np.nan)
+    # Code -1 (missing) picks the NaN appended last.
+    return table[codes]
+
+
+def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
+    values = clean(distinct, spec.missing_values)
+    present = values.notna().to_numpy()
     if spec.kind == BOOLEAN:
         lowered = values.str.lower()
         out = np.full(len(values), np.nan)
         out[lowered.isin(TRUE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 1.0
         out[lowered.isin(FALSE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 0.0
         return out
-    parsed = parse_dates(values)
-    age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
-    return age.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes = pd.Categorical(values, categories=spec.categories).codes.astype(np.float64)
+    codes[(codes < 0) & present] = len(spec.categories)  # unseen values: "other"
+    codes[~present] = np.nan
+    return codes
 
 
 def _encode_numeric(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
@@ -253,20 +264,6 @@ def _encode_numeric(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
         except ValueError:
             continue
     return out
-
-
-def _encode_categorical(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
-    if spec.missing_values:
-        column = clean(column, spec.missing_values)
-    codes = pd.Categorical(column, categories=spec.categories).codes.astype(np.float64)
-    unplaced = codes < 0
-    if unplaced.any():
-        values = clean(column[unplaced], spec.missing_values)
-        retry = pd.Categorical(values, categories=spec.categories).codes.astype(np.float64)
-        retry[(retry < 0) & values.notna().to_numpy()] = len(spec.categories)
-        retry[values.isna().to_numpy()] = np.nan
-        codes[unplaced] = retry
-    return codes
 
 
 def format_number(value: float) -> str:
