@@ -36,7 +36,7 @@ Configuration comes from `Installation.settings["scoring"]` (see
 allow_features, reason_templates, tier_cutoffs, actions, cold_start, min_gain.
 """
 
-from integration.scoring import registry
+from integration.scoring import artifacts, registry
 from integration.scoring.errors import (
     ArtifactError,
     BadSettings,
@@ -72,6 +72,7 @@ __all__ = [
     "TrainingOptions",
     "TrainingResult",
     "UnknownColumn",
+    "artifacts",
     "load_scorer",
     "registry",
     "train",

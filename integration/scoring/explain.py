@@ -112,12 +112,35 @@ def top_reasons(contrib: np.ndarray, upward: np.ndarray) -> tuple[np.ndarray, np
     return top, strength >= MIN_EFFECT
 
 
+# Plain words for common HubSpot contact properties; an installation's own
+# templates are laid over these. Date properties arrive as an age in days.
+DEFAULT_TEMPLATES: dict[str, Any] = {
+    "hs_email_open": "opened {value} marketing emails",
+    "hs_email_click": "clicked {value} marketing emails",
+    "hs_email_bounce": "{value} emails bounced",
+    "num_conversion_events": "filled in {value} forms",
+    "hs_analytics_num_page_views": "viewed {value} pages on the website",
+    "hs_analytics_num_visits": "visited the website {value} times",
+    "hs_analytics_last_visit_timestamp": "last visited the website {value} days ago",
+    "hs_analytics_source": "came from {value}",
+    "num_contacted_notes": "contacted {value} times",
+    "notes_last_contacted": "last contacted {value} days ago",
+    "createdate": "in the CRM for {value} days",
+    "lifecyclestage": "lifecycle stage is {value}",
+    "hs_lead_status": "lead status is {value}",
+    "jobtitle": "job title: {value}",
+    "industry": "works in {value}",
+    "numemployees": "company has {value} employees",
+    "country": "based in {value}",
+}
+
+
 class ReasonWriter:
     """Turns (feature, value) into a sentence, with a cache since values repeat."""
 
     def __init__(self, encoder: FeatureEncoder, templates: Mapping[str, Any]) -> None:
         self.encoder = encoder
-        self.templates = templates
+        self.templates = {**DEFAULT_TEMPLATES, **templates}
         self.cache: dict[tuple[int, float], str] = {}
 
     def write(self, X: np.ndarray, top: np.ndarray, keep: np.ndarray) -> list[list[str]]:
@@ -130,7 +153,11 @@ class ReasonWriter:
             sentences = np.empty(len(distinct), dtype=object)
             sentences[:] = [self._cached(int(index), float(value)) for value in distinct]
             texts[rows, slots] = sentences[inverse.ravel()]
-        return [[text for text in row if text is not None] for row in texts.tolist()]
+        lists = texts.tolist()
+        # Most rows keep all their reasons; only the others need filtering.
+        for row in np.flatnonzero(~keep.all(axis=1)):
+            lists[row] = [text for text in lists[row] if text is not None]
+        return lists
 
     def _cached(self, index: int, value: float) -> str:
         key = (index, -0.0 if np.isnan(value) else value)

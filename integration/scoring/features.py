@@ -271,4 +271,4 @@ def format_number(value: float) -> str:
         return "unknown"
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.1f}"
