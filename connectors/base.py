@@ -82,10 +82,15 @@ class WriteResult:
     failed: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
+# Roles of the fields the app writes; each connector names them in its own CRM.
+SCORE_ROLES = ("score", "tier", "next_action", "reasons", "scored_at", "model_version")
+
+
 @dataclass(frozen=True)
 class ScoreField:
     """A property the app writes onto the contact record."""
 
+    role: str  # one of SCORE_ROLES
     name: str
     label: str
     type: str  # number | string | enumeration | datetime
@@ -164,3 +169,10 @@ class Connector(ABC):
 
     def score_field_names(self) -> set[str]:
         return {score_field.name for score_field in self.score_fields}
+
+    def score_field_name(self, role: str) -> str:
+        """The CRM's name of the field that holds `role` (see SCORE_ROLES)."""
+        for score_field in self.score_fields:
+            if score_field.role == role:
+                return score_field.name
+        raise KeyError(f"{self.slug} has no field for {role!r}")

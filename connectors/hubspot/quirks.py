@@ -34,12 +34,14 @@ REFRESH_MARGIN_S = 300
 PROPERTY_GROUP = {"name": "holisticrm_scoring", "label": "HolistiCrm Scoring", "displayOrder": -1}
 SCORE_FIELDS = (
     ScoreField(
+        "score",
         "holisticrm_score",
         "AI score (0-100)",
         "number",
         "How likely this contact is to reach the outcome the admin defined.",
     ),
     ScoreField(
+        "tier",
         "holisticrm_tier",
         "AI tier",
         "enumeration",
@@ -47,21 +49,28 @@ SCORE_FIELDS = (
         ("A", "B", "C", "D"),
     ),
     ScoreField(
+        "next_action",
         "holisticrm_next_action",
         "AI next best action",
         "string",
         "What the model suggests doing next with this contact.",
     ),
     ScoreField(
+        "reasons",
         "holisticrm_reasons",
         "AI score reasons",
         "string",
         "The main reasons behind the score, in plain words.",
     ),
     ScoreField(
-        "holisticrm_scored_at", "AI scored at", "datetime", "When the score was last computed."
+        "scored_at",
+        "holisticrm_scored_at",
+        "AI scored at",
+        "datetime",
+        "When the score was last computed.",
     ),
     ScoreField(
+        "model_version",
         "holisticrm_model_version",
         "AI model version",
         "string",

@@ -31,7 +31,14 @@ from integration.scoring.errors import UnknownColumn
 from integration.scoring.tables import read_csv
 
 METRIC_COLUMNS = [
-    "evaluation", "roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "n_rows", "n_positive",
+    "evaluation",
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "ece",
+    "lift_top_decile",
+    "n_rows",
+    "n_positive",
 ]
 
 
@@ -64,26 +71,68 @@ def _settings(path: str | None) -> ScoringSettings:
 
 
 @click.command("train")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), required=True,
-              help="Contacts, one per row; the delimiter is detected.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Contacts, one per row; the delimiter is detected.",
+)
 @click.option("--target", required=True, help="Column holding the outcome.")
-@click.option("--positive", multiple=True, required=True,
-              help="Value(s) of the target that count as yes (repeat or comma-separate).")
-@click.option("--goal", type=click.Choice(["conversion", "churn"]), default="conversion",
-              show_default=True, help="Picks the default next-best-action rules.")
+@click.option(
+    "--positive",
+    multiple=True,
+    required=True,
+    help="Value(s) of the target that count as yes (repeat or comma-separate).",
+)
+@click.option(
+    "--goal",
+    type=click.Choice(["conversion", "churn"]),
+    default="conversion",
+    show_default=True,
+    help="Picks the default next-best-action rules.",
+)
 @click.option("--drop", multiple=True, help="Columns to leave out (repeat or comma-separate).")
 @click.option("--time-column", help="Date column: rows are sorted by it for the time holdout.")
 @click.option("--time-ordered", is_flag=True, help="Rows are already oldest first.")
-@click.option("--model", "model_kind", default="auto", show_default=True,
-              type=click.Choice(["auto", "gradient_boosting", "logistic"]))
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
-              help="JSON scoring settings (feature types, missing values, templates...).")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False),
-              help="Write metrics.json and ROC, lift and calibration plots here.")
-@click.option("--save", "save_path", type=click.Path(dir_okay=False),
-              help="Write the trained model to this file.")
-def train_command(csv_path, target, positive, goal, drop, time_column, time_ordered,
-                  model_kind, settings_path, report_dir, save_path) -> None:
+@click.option(
+    "--model",
+    "model_kind",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "gradient_boosting", "logistic"]),
+)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    help="JSON scoring settings (feature types, missing values, templates...).",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    help="Write metrics.json and ROC, lift and calibration plots here.",
+)
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False),
+    help="Write the trained model to this file.",
+)
+def train_command(
+    csv_path,
+    target,
+    positive,
+    goal,
+    drop,
+    time_column,
+    time_ordered,
+    model_kind,
+    settings_path,
+    report_dir,
+    save_path,
+) -> None:
     """Train and evaluate a scoring model."""
     if time_column and time_ordered:
         raise click.UsageError("use either --time-column or --time-ordered, not both")
@@ -146,8 +195,9 @@ def _print_result(result: TrainingResult) -> None:
         if name in result.metrics:
             rows.append({"evaluation": name, **_rounded(result.metrics[name])})
     echo_table(rows, METRIC_COLUMNS)
-    click.echo(f"features used ({len(result.features)}): "
-               + ", ".join(f["name"] for f in result.features))
+    click.echo(
+        f"features used ({len(result.features)}): " + ", ".join(f["name"] for f in result.features)
+    )
     for name, reason in result.excluded.items():
         click.echo(f"excluded {name}: {reason}")
 
@@ -161,8 +211,12 @@ def _rounded(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), required=True)
 @click.option("--id-column", required=True, help="Column that identifies each contact.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
-              help="JSON scoring settings (tiers, actions, reason templates).")
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    help="JSON scoring settings (tiers, actions, reason templates).",
+)
 def score_command(model_path, csv_path, id_column, out_path, settings_path) -> None:
     """Score every row of a CSV file with a saved model."""
     settings = _settings(settings_path)
@@ -180,12 +234,14 @@ def score_command(model_path, csv_path, id_column, out_path, settings_path) -> N
     click.echo(f"scored {len(table)} contacts with model {scorer.version} -> {out_path}")
 
 
-def _score_in_chunks(score: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame,
-                     size: int = 50_000) -> pd.DataFrame:
+def _score_in_chunks(
+    score: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame, size: int = 50_000
+) -> pd.DataFrame:
     parts = []
-    for start in tqdm(range(0, len(frame), size), desc="scoring", unit="chunk", leave=False,
-                       disable=None):
-        parts.append(score(frame.iloc[start:start + size]))
+    for start in tqdm(
+        range(0, len(frame), size), desc="scoring", unit="chunk", leave=False, disable=None
+    ):
+        parts.append(score(frame.iloc[start : start + size]))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -205,8 +261,20 @@ def list_models(installation_id: int, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    echo_table(rows, ["version", "kind", "status", "cv_roc_auc", "holdout_roc_auc", "n_rows",
-                      "created_at", "promoted_at", "promotion"])
+    echo_table(
+        rows,
+        [
+            "version",
+            "kind",
+            "status",
+            "cv_roc_auc",
+            "holdout_roc_auc",
+            "n_rows",
+            "created_at",
+            "promoted_at",
+            "promotion",
+        ],
+    )
 
 
 @models.command("rollback")

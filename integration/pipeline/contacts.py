@@ -49,8 +49,11 @@ class BatchPlan:
         return self.contacts[contact_id]
 
     def to_score(self) -> list[str]:
-        return [c.contact_id for c in self.contacts.values() if c.needs_score and not c.deleted
-                and c.merged_into is None]
+        return [
+            c.contact_id
+            for c in self.contacts.values()
+            if c.needs_score and not c.deleted and c.merged_into is None
+        ]
 
 
 def plan_batch(parsed: list[tuple[int, base.ContactEvent]]) -> BatchPlan:

@@ -56,8 +56,10 @@ def _logistic(categorical: np.ndarray) -> Pipeline:
         numeric = Pipeline(
             [
                 # The indicator lets "missing" carry its own signal.
-                ("impute", SimpleImputer(strategy="median", add_indicator=True,
-                                         keep_empty_features=True)),
+                (
+                    "impute",
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                ),
                 ("scale", StandardScaler()),
                 # Splines let a linear model bend (age, recency) without the trees'
                 # habit of flattening out beyond the values seen in training.
@@ -68,8 +70,10 @@ def _logistic(categorical: np.ndarray) -> Pipeline:
     if categorical_columns:
         codes = Pipeline(
             [
-                ("impute", SimpleImputer(strategy="constant", fill_value=-1.0,
-                                         keep_empty_features=True)),
+                (
+                    "impute",
+                    SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
+                ),
                 ("onehot", OneHotEncoder(handle_unknown="ignore")),
             ]
         )

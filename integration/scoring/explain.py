@@ -58,9 +58,7 @@ def _numeric_bins(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]))
     bins = np.searchsorted(edges, finite, side="right")
     # Each bin is represented by its median training value.
-    values = np.array(
-        [_median(finite[bins == b]) for b in range(len(edges) + 1)], dtype=np.float64
-    )
+    values = np.array([_median(finite[bins == b]) for b in range(len(edges) + 1)], dtype=np.float64)
     return edges, values
 
 
@@ -194,4 +192,3 @@ def render(name: str, shown: str, missing: bool, template: Any) -> str:
         return str(text).format(value=shown, label=label)
     except (KeyError, IndexError, ValueError):
         return f"{label} is {shown}"
-

@@ -31,26 +31,84 @@ DEFAULT_TIER_CUTOFFS = (60.0, 35.0, 15.0)
 
 # HubSpot contact properties; every installation can replace this list.
 DEFAULT_RULES: list[dict[str, Any]] = [
-    {"property": "hs_email_open", "op": ">=", "value": 3, "points": 10, "group": "engagement",
-     "reason": "opened {value} marketing emails"},
-    {"property": "hs_email_click", "op": ">=", "value": 1, "points": 15, "group": "engagement",
-     "reason": "clicked a marketing email"},
-    {"property": "num_conversion_events", "op": ">=", "value": 1, "points": 20,
-     "group": "engagement", "reason": "filled in {value} forms"},
-    {"property": "hs_analytics_num_page_views", "op": ">=", "value": 5, "points": 10,
-     "group": "engagement", "reason": "viewed {value} pages on the website"},
-    {"property": "hs_analytics_last_visit_timestamp", "op": "within_days", "value": 7,
-     "points": 15, "group": "recency", "reason": "visited the website in the last week"},
-    {"property": "notes_last_contacted", "op": "within_days", "value": 30, "points": 10,
-     "group": "recency", "reason": "was contacted in the last month"},
-    {"property": "jobtitle", "op": "present", "points": 5, "group": "fit",
-     "reason": "job title is known"},
-    {"property": "phone", "op": "present", "points": 5, "group": "fit",
-     "reason": "phone number is known"},
-    {"property": "hs_email_bounce", "op": ">=", "value": 1, "points": -20, "group": "fit",
-     "reason": "an email to this contact bounced"},
-    {"property": "hs_email_optout", "op": "in", "value": ["true"], "points": -30, "group": "fit",
-     "reason": "opted out of email"},
+    {
+        "property": "hs_email_open",
+        "op": ">=",
+        "value": 3,
+        "points": 10,
+        "group": "engagement",
+        "reason": "opened {value} marketing emails",
+    },
+    {
+        "property": "hs_email_click",
+        "op": ">=",
+        "value": 1,
+        "points": 15,
+        "group": "engagement",
+        "reason": "clicked a marketing email",
+    },
+    {
+        "property": "num_conversion_events",
+        "op": ">=",
+        "value": 1,
+        "points": 20,
+        "group": "engagement",
+        "reason": "filled in {value} forms",
+    },
+    {
+        "property": "hs_analytics_num_page_views",
+        "op": ">=",
+        "value": 5,
+        "points": 10,
+        "group": "engagement",
+        "reason": "viewed {value} pages on the website",
+    },
+    {
+        "property": "hs_analytics_last_visit_timestamp",
+        "op": "within_days",
+        "value": 7,
+        "points": 15,
+        "group": "recency",
+        "reason": "visited the website in the last week",
+    },
+    {
+        "property": "notes_last_contacted",
+        "op": "within_days",
+        "value": 30,
+        "points": 10,
+        "group": "recency",
+        "reason": "was contacted in the last month",
+    },
+    {
+        "property": "jobtitle",
+        "op": "present",
+        "points": 5,
+        "group": "fit",
+        "reason": "job title is known",
+    },
+    {
+        "property": "phone",
+        "op": "present",
+        "points": 5,
+        "group": "fit",
+        "reason": "phone number is known",
+    },
+    {
+        "property": "hs_email_bounce",
+        "op": ">=",
+        "value": 1,
+        "points": -20,
+        "group": "fit",
+        "reason": "an email to this contact bounced",
+    },
+    {
+        "property": "hs_email_optout",
+        "op": "in",
+        "value": ["true"],
+        "points": -30,
+        "group": "fit",
+        "reason": "opted out of email",
+    },
 ]
 
 
@@ -99,7 +157,10 @@ def _fires(rule: dict[str, Any], column: pd.Series, now: datetime) -> np.ndarray
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     threshold = float(rule["value"])
     compare = {
-        ">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less,
+        ">=": np.greater_equal,
+        "<=": np.less_equal,
+        ">": np.greater,
+        "<": np.less,
         "==": np.equal,
     }[op]
     with np.errstate(invalid="ignore"):

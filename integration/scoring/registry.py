@@ -58,8 +58,11 @@ def register(
         promote(session, row)
     log.info(
         "scoring.model.registered",
-        extra={"installation_id": installation_id, "version": row.version,
-               "promoted": decision["promoted"]},
+        extra={
+            "installation_id": installation_id,
+            "version": row.version,
+            "promoted": decision["promoted"],
+        },
     )
     return row
 
@@ -75,8 +78,11 @@ def _decide(session, installation_id, result: TrainingResult, min_gain: float) -
         incumbent = metrics.evaluate(result.comparison_y, proba)["roc_auc"]
     except ScoringError as exc:
         # A champion that cannot be loaded or cannot score these rows cannot defend.
-        return {"promoted": True, "why": f"champion v{current.version} unusable: {exc}",
-                "challenger_roc_auc": challenger}
+        return {
+            "promoted": True,
+            "why": f"champion v{current.version} unusable: {exc}",
+            "challenger_roc_auc": challenger,
+        }
     promoted = bool(np.isfinite(challenger) and challenger > incumbent + min_gain)
     comparison = "beats" if promoted else "does not beat"
     return {

@@ -77,8 +77,15 @@ def _lift(axes, points, label) -> None:
 
 
 def _calibration(axes, points, label) -> None:
-    axes.plot(points["calibration"]["predicted"], points["calibration"]["observed"],
-              marker="o", label=label)
+    axes.plot(
+        points["calibration"]["predicted"],
+        points["calibration"]["observed"],
+        marker="o",
+        label=label,
+    )
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
-    axes.set(xlabel="predicted probability", ylabel="observed rate",
-             title="Calibration (deciles of predicted probability)")
+    axes.set(
+        xlabel="predicted probability",
+        ylabel="observed rate",
+        title="Calibration (deciles of predicted probability)",
+    )

@@ -45,12 +45,21 @@ class Scorer(ABC):
         table = self.score_frame(pd.DataFrame.from_records(list(rows)))
         return [
             ContactScore(
-                probability=float(p), score=int(s), tier=str(t), reasons=list(r),
-                action=str(a), model_version=self.version, rule_based=self.rule_based,
+                probability=float(p),
+                score=int(s),
+                tier=str(t),
+                reasons=list(r),
+                action=str(a),
+                model_version=self.version,
+                rule_based=self.rule_based,
             )
             for p, s, t, r, a in zip(
-                table["probability"], table["score"], table["tier"], table["reasons"],
-                table["action"], strict=True,
+                table["probability"],
+                table["score"],
+                table["tier"],
+                table["reasons"],
+                table["action"],
+                strict=True,
             )
         ]
 

@@ -176,9 +176,7 @@ def _features(frame, label, options) -> tuple[FeatureEncoder, np.ndarray, dict[s
 
 def _guard(encoder, X, y, excluded, options) -> tuple[FeatureEncoder, np.ndarray]:
     allowed = set(options.settings.allow_features)
-    findings = leakage.find_leaks(
-        X, y, encoder.names, encoder.categorical_mask, seed=options.seed
-    )
+    findings = leakage.find_leaks(X, y, encoder.names, encoder.categorical_mask, seed=options.seed)
     leaks = {f.name: f.reason for f in findings if f.name not in allowed}
     if not leaks:
         return encoder, X

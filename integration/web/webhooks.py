@@ -141,8 +141,9 @@ def _store_and_answer(
 ):
     with db.transaction() as session:
         result = intake.store(session, connector, events, connector_of_account)
-    # Only now, after the commit, may a worker look for these rows.
-    enqueue_processing(result.stored.keys())
+    # Only now, after the commit, may a worker look for these rows. The countdown
+    # lets a burst of changes to one contact gather into one read and one write.
+    enqueue_processing(result.stored.keys(), countdown=current_app.config["DEBOUNCE_S"])
     log_event(
         logger,
         "webhook.accepted",

@@ -1,0 +1,103 @@
+"""A real Celery worker process for pipeline tests, configured like the app under test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_for(config: dict, home: Path) -> dict[str, str]:
+    """The environment that gives a worker the same configuration as `config`."""
+    env = dict(os.environ)
+    for key, value in config.items():
+        if value is None:
+            env.pop(key, None)
+        elif isinstance(value, list | tuple):
+            env[key] = ",".join(str(item) for item in value)
+        elif isinstance(value, str | int | float):
+            env[key] = str(value)
+    env["HOLISTICRM_HOME"] = str(home)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+class Worker:
+    def __init__(self, config: dict, home: Path, concurrency: int = 1, name: str = "w1") -> None:
+        self.env = env_for(config, home)
+        self.concurrency = concurrency
+        self.name = name
+        self.log = home / f"worker-{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration.worker",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(self.concurrency),
+            "--pool",
+            "prefork",
+            "--hostname",
+            f"{self.name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and its children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    interval: float = 0.25,
+    message: str = "condition",
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
