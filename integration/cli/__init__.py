@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "integration.cli.installations",
     "integration.cli.events",
     "integration.cli.serve",
+    "integration.cli.jobs",
     "integration.cli.scoring",
     "sandbox.cli",
 ]

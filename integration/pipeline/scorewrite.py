@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from connectors.base import ScoreUpdate
+from connectors.base import Contact, ScoreUpdate
 from integration.pipeline.runtime import Runtime
 from integration.scoring.scorer import ContactScore
 
@@ -75,12 +75,21 @@ def _same_number(have, want: str) -> bool:
 
 
 def score_and_write(runtime: Runtime, contact_ids: list[str]) -> ScoreWriteResult:
-    result = ScoreWriteResult()
+    """Batch-read the contacts, then score and write them back."""
     if not contact_ids:
-        return result
+        return ScoreWriteResult()
     contacts = runtime.client.read_contacts(contact_ids, runtime.properties_to_read())
-    result.gone = [cid for cid in contact_ids if cid not in contacts]
     found = [contacts[cid] for cid in contact_ids if cid in contacts]
+    result = score_and_write_contacts(runtime, found)
+    result.gone = [cid for cid in contact_ids if cid not in contacts]
+    return result
+
+
+def score_and_write_contacts(runtime: Runtime, found: list[Contact]) -> ScoreWriteResult:
+    """Score contacts already read (with our fields), and write those that changed."""
+    result = ScoreWriteResult()
+    if not found:
+        return result
     scores = runtime.scorer.score([dict(contact.properties) for contact in found])
     now = datetime.now(UTC)
     name_of = runtime.connector.score_field_name
