@@ -31,7 +31,7 @@ from connectors.hubspot.signature import sign_v3  # noqa: E402
 from integration import migrate  # noqa: E402
 from integration.config import normalize_database_url  # noqa: E402
 from integration.models import Installation, WebhookEvent  # noqa: E402
-from tests.services import free_port, wait_for_port  # noqa: E402
+from integration.ports import free_port, wait_for_port  # noqa: E402
 
 SECRET = "bench-secret"
 PORTAL = 777

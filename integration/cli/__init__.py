@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "integration.cli.events",
     "integration.cli.serve",
     "integration.cli.jobs",
+    "integration.cli.demo",
     "integration.cli.scoring",
     "sandbox.cli",
 ]

@@ -1,0 +1,120 @@
+"""The processes `holisticrm demo` runs: the sandbox CRM, the web app and a worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from integration.ports import free_port, wait_for_port
+from sandbox.hubspot.server import SandboxServer
+
+DEMO_CLIENT_ID = "holisticrm-demo-client"
+DEMO_CLIENT_SECRET = "holisticrm-demo-secret"  # noqa: S105 - the sandbox's, not a real app's
+
+
+@dataclass
+class DemoServices:
+    sandbox: SandboxServer
+    app_url: str
+    env: dict[str, str]
+    log_dir: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.sandbox.stop()
+
+    def crashed(self) -> str | None:
+        for proc in self.processes:
+            if proc.poll() is not None:
+                return f"{proc.args[2]} exited with code {proc.returncode}"
+        return None
+
+
+def start_sandbox(contacts: int, port: int | None) -> SandboxServer:
+    sandbox = SandboxServer(
+        port=port or 0,
+        seed_limit=contacts,
+        auto_consent=True,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
+    sandbox.start()
+    return sandbox
+
+
+def app_environment(sandbox: SandboxServer, app_url: str, base_env: dict) -> dict[str, str]:
+    """Our configuration, pointed at the sandbox as an operator would point it."""
+    env = dict(base_env)
+    env.update(
+        HUBSPOT_API_BASE_URL=sandbox.base_url,
+        HUBSPOT_AUTH_BASE_URL=sandbox.base_url,
+        HUBSPOT_CLIENT_ID=DEMO_CLIENT_ID,
+        HUBSPOT_CLIENT_SECRET=DEMO_CLIENT_SECRET,
+        HUBSPOT_APP_ID=str(sandbox.config.app_id),
+        PUBLIC_BASE_URL=app_url,
+        DEBOUNCE_S=env.get("DEBOUNCE_S", "1.0"),
+        SWEEP_INTERVAL_S=env.get("SWEEP_INTERVAL_S", "10"),
+        LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"),
+    )
+    return env
+
+
+def start_app_and_worker(
+    sandbox: SandboxServer, base_env: dict, log_dir: Path, port: int | None, concurrency: int
+) -> DemoServices:
+    port = port or free_port()
+    app_url = f"http://127.0.0.1:{port}"
+    env = app_environment(sandbox, app_url, base_env)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    services = DemoServices(sandbox, app_url, env, log_dir)
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--log-level",
+        "warning",
+        "integration.wsgi:app",
+    ]
+    worker = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "integration.worker",
+        "worker",
+        "--beat",
+        "--loglevel",
+        "WARNING",
+        "--concurrency",
+        str(concurrency),
+        "--schedule",
+        str(log_dir / "celerybeat-schedule"),
+    ]
+    for name, command in (("web", web), ("worker", worker)):
+        services.processes.append(_spawn(command, env, log_dir / f"{name}.log"))
+    wait_for_port(port, timeout=60)
+    sandbox.set_webhook_url(f"{app_url}/webhooks/hubspot")
+    return services
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
