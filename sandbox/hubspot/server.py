@@ -62,8 +62,9 @@ class SandboxServer:
         )
         self.port = self._server.server_port
         self.sandbox.start()
+        # A short poll interval makes stop() quick, which keeps test suites fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
         )
         self._thread.start()
         return self.base_url

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -216,6 +216,8 @@ class Dispatcher:
                 self.pool.submit(self._deliver, batch)
 
     def _sleep_s(self) -> float:
+        if self.faults.faults.webhook_paused:
+            return 0.05  # poll until unpaused; nothing is due meanwhile
         waits = [0.5]
         if self.retries:
             waits.append(self.retries[0][0] - time.monotonic())
@@ -348,6 +350,3 @@ class Dispatcher:
     def recent_deliveries(self, limit: int) -> list[dict[str, Any]]:
         with self.cond:
             return list(self.deliveries)[-limit:]
-
-    def describe_subscription(self, sub: Subscription) -> dict[str, Any]:
-        return asdict(sub)
