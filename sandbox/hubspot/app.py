@@ -8,15 +8,19 @@ answer is counted and logged for /_sandbox/stats.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox.hubspot import errors
 from sandbox.hubspot.api import admin, contacts, oauth, properties, webhooks_v3
 from sandbox.hubspot.api.common import EXTENSION, sandbox_of
 from sandbox.hubspot.state import Sandbox
 from sandbox.hubspot.tokens import AccessToken
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/crm/"
 TEN_SECONDLY = ("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING")
@@ -33,7 +37,23 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.before_request(api_gauntlet)
     app.after_request(count_and_log)
     app.register_error_handler(errors.ApiError, errors.as_response)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
     return app
+
+
+def http_error(error: HTTPException) -> Response:
+    """Unknown routes and wrong methods answer JSON, as HubSpot's API does."""
+    status = error.code or 500
+    category = "OBJECT_NOT_FOUND" if status == 404 else "VALIDATION_ERROR"
+    return errors.as_response(errors.ApiError(status, category, error.description or error.name))
+
+
+def unexpected_error(error: Exception) -> Response:
+    # A bug in the sandbox: a JSON 500 keeps clients' error handling on its
+    # normal path, and the log says where it came from.
+    log.exception("sandbox.unexpected-error", extra={"path": request.path})
+    return errors.as_response(errors.ApiError(500, "INTERNAL_ERROR", "internal error"))
 
 
 def start_clock() -> None:

@@ -136,6 +136,17 @@ class Tokens:
                 self.access[access].revoked = True
             return True
 
+    def revoke_any(self, token: str) -> bool:
+        """A refresh token (with its access tokens) or a single OAuth access token."""
+        if self.revoke_refresh(token):
+            return True
+        with self.lock:
+            access = self.access.get(token)
+            if access is None or access.private or access.revoked:
+                return False
+            access.revoked = True
+            return True
+
     def revoke_portal(self, portal_id: int, *, access: bool, refresh: bool) -> int:
         """Fault knob: invalidate a portal's OAuth tokens, as an uninstall would."""
         count = 0

@@ -37,6 +37,7 @@ from sandbox.hubspot.store import (
 blueprint = Blueprint("contacts", __name__, url_prefix="/crm/v3/objects/contacts")
 
 MAX_BATCH_INPUTS = 100
+MAX_HISTORY_INPUTS = 50  # histories are not returned, but the cap is enforced
 MAX_LIST_LIMIT = 100
 MAX_SEARCH_LIMIT = 200
 MAX_SEARCH_RESULTS = 10_000
@@ -224,6 +225,11 @@ def batch_read() -> tuple[Response, int]:
     started = now_iso()
     body = json_body()
     inputs = batch_inputs(body)
+    if body.get("propertiesWithHistory") and len(inputs) > MAX_HISTORY_INPUTS:
+        raise errors.validation(
+            "The maximum number of inputs supported in a batch request for property "
+            f"histories is {MAX_HISTORY_INPUTS}"
+        )
     names = body.get("properties") or None
     id_property = body.get("idProperty")
     results, missing = [], []
