@@ -204,6 +204,8 @@ def coerce(value: str) -> Any:
 @sandbox.command("revoke")
 @url_option
 @click.argument("portal_id", type=int)
-def revoke(url: str, portal_id: int) -> None:
-    """Revoke the app's OAuth tokens for a portal, as an uninstall does."""
-    click.echo(json.dumps(admin_call(url, "POST", f"/portals/{portal_id}/revoke-tokens", {})))
+@click.option("--uninstall", is_flag=True, help="Also stop the portal's webhooks.")
+def revoke(url: str, portal_id: int, uninstall: bool) -> None:
+    """Revoke the app's OAuth tokens for a portal."""
+    action = "uninstall" if uninstall else "revoke-tokens"
+    click.echo(json.dumps(admin_call(url, "POST", f"/portals/{portal_id}/{action}", {})))

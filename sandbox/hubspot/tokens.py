@@ -163,6 +163,13 @@ class Tokens:
                         count += 1
         return count
 
+    def uninstall(self, portal_id: int) -> int:
+        """Revoke every OAuth token of the portal and stop its webhooks."""
+        count = self.revoke_portal(portal_id, access=True, refresh=True)
+        with self.lock:
+            self.installed.discard(portal_id)
+        return count
+
     def expire_portal(self, portal_id: int) -> int:
         """Fault knob: make the portal's live access tokens expire now."""
         now = time.time()

@@ -127,3 +127,27 @@ def test_cli_prints_base_url_portals_and_tokens():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_cli_talks_to_a_running_sandbox(sandbox):
+    from click.testing import CliRunner
+
+    from integration.cli import main
+
+    runner = CliRunner()
+    url = ["--url", sandbox.base_url]
+    faults = runner.invoke(main, ["sandbox", "faults", *url, "--set", "latency_ms=5"])
+    assert faults.exit_code == 0, faults.output
+    assert '"latency_ms": 5' in faults.output
+    simulated = runner.invoke(
+        main, ["sandbox", "simulate", *url, "--rate", "50", "--duration", "0.2"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    assert sandbox.sandbox.simulator.wait(5)
+    stats = runner.invoke(main, ["sandbox", "stats", *url, "--requests", "5"])
+    assert stats.exit_code == 0, stats.output
+    assert '"simulation"' in stats.output and '"recentRequests"' in stats.output
+    revoked = runner.invoke(
+        main, ["sandbox", "revoke", *url, str(sandbox.portal_ids[0]), "--uninstall"]
+    )
+    assert revoked.exit_code == 0 and '"revoked": 0' in revoked.output

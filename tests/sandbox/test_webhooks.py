@@ -198,3 +198,31 @@ def test_subscriptions_can_be_narrowed(make_sandbox, receiver):
     )
     assert server.wait_for_webhooks(5)
     assert [e["propertyName"] for e in receiver.events()] == ["job"]
+
+
+def test_events_flow_after_oauth_install_and_stop_after_uninstall(make_sandbox, receiver):
+    server = make_sandbox(webhook_url=receiver.url)  # the HubSpot-like default: install needed
+    redirect = "http://localhost/cb"
+    tokens = requests.post(
+        f"{server.base_url}/oauth/v1/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": server.config.client_id,
+            "client_secret": server.config.client_secret,
+            "redirect_uri": redirect,
+            "code": server.authorization_code(redirect_uri=redirect),
+        },
+        timeout=5,
+    ).json()
+    client = official_client(server, tokens["access_token"])
+    client.crm.contacts.basic_api.update("7", SimplePublicObjectInput(properties={"age": "33"}))
+    assert server.wait_for_webhooks(5)
+    [event] = receiver.events()
+    assert event["sourceId"] == str(server.config.app_id)  # an echo of the app's own write
+    requests.post(
+        f"{server.base_url}/_sandbox/portals/{server.portal_ids[0]}/uninstall", timeout=5
+    ).raise_for_status()
+    touch = official_client(server).crm.contacts.basic_api
+    touch.update("7", SimplePublicObjectInput(properties={"age": "34"}))
+    assert server.wait_for_webhooks(5)
+    assert len(receiver.events()) == 1

@@ -139,7 +139,7 @@ def put_rate_limit() -> Response:
 
 @blueprint.post("/portals/<int:portal_id>/revoke-tokens")
 def revoke_tokens(portal_id: int) -> Response:
-    """Body {"access": true, "refresh": true}: what an uninstall does to the app's tokens."""
+    """Body {"access": true, "refresh": true}: the app stays installed (see uninstall)."""
     body = request.get_json(silent=True) or {}
     count = sandbox_of().tokens.revoke_portal(
         portal_arg(portal_id),
@@ -147,6 +147,12 @@ def revoke_tokens(portal_id: int) -> Response:
         refresh=bool(body.get("refresh", True)),
     )
     return jsonify({"revoked": count})
+
+
+@blueprint.post("/portals/<int:portal_id>/uninstall")
+def uninstall(portal_id: int) -> Response:
+    """The admin removes the app: tokens revoked, webhooks for the portal stop."""
+    return jsonify({"revoked": sandbox_of().tokens.uninstall(portal_arg(portal_id))})
 
 
 @blueprint.post("/portals/<int:portal_id>/expire-tokens")
