@@ -72,7 +72,9 @@ def api_gauntlet() -> Response | None:
     g.token = token
     searching = request.path.endswith("/search")
     limiter = sandbox.search_limit if searching else sandbox.limit
-    verdict = limiter.take(token.portal_id)
+    # HubSpot counts per installing account and app: a private app of the same
+    # portal has a window of its own.
+    verdict = limiter.take((token.portal_id, token.app_id))
     # Search answers carry no rate-limit headers (usage-details page).
     g.verdict = None if searching else verdict
     if not verdict.allowed:

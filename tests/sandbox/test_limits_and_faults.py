@@ -193,3 +193,24 @@ def test_stats_count_per_endpoint_and_keep_a_request_log(sandbox):
     log = admin(sandbox, "GET", "/requests?limit=2")["results"]
     assert [entry["status"] for entry in log] == [200, 404]
     assert log[-1]["portalId"] == sandbox.portal_ids[0]
+
+
+def test_the_app_and_a_private_app_have_separate_windows(make_sandbox):
+    server = make_sandbox(rate_limit=3, rate_interval_s=5.0, seed_limit=5)
+    redirect = "http://localhost/cb"
+    tokens = requests.post(
+        f"{server.base_url}/oauth/v1/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": server.config.client_id,
+            "client_secret": server.config.client_secret,
+            "redirect_uri": redirect,
+            "code": server.authorization_code(redirect_uri=redirect),
+        },
+        timeout=5,
+    ).json()
+    app_headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    url = f"{server.base_url}/crm/v3/objects/contacts"
+    statuses = [requests.get(url, headers=app_headers, timeout=5).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert api_get(server).status_code == 200
