@@ -162,11 +162,34 @@ def stats(url: str, show_requests: int) -> None:
 @sandbox.command("simulate")
 @url_option
 @click.option("--rate", type=float, default=5.0, show_default=True, help="Contacts per second.")
-@click.option("--duration", type=float, default=30.0, show_default=True, help="Seconds.")
+@click.option("--duration", type=float, default=None, help="Seconds (default 30 without --count).")
+@click.option("--count", type=int, default=None, help="Stop after N distinct contacts changed.")
+@click.option(
+    "--properties",
+    "per_change",
+    type=int,
+    default=None,
+    help="Properties changed per contact (default: 1 to 3).",
+)
 @click.option("--portal", "portal_ids", type=int, multiple=True, help="Portal id (repeatable).")
-def simulate(url: str, rate: float, duration: float, portal_ids: tuple[int, ...]) -> None:
+def simulate(
+    url: str,
+    rate: float,
+    duration: float | None,
+    count: int | None,
+    per_change: int | None,
+    portal_ids: tuple[int, ...],
+) -> None:
     """Make a running sandbox change random contacts (and fire webhooks)."""
-    body = {"rate": rate, "duration": duration, "portalIds": list(portal_ids) or None}
+    if duration is None and count is None:
+        duration = 30.0
+    body = {
+        "rate": rate,
+        "duration": duration,
+        "count": count,
+        "propertiesPerChange": per_change,
+        "portalIds": list(portal_ids) or None,
+    }
     click.echo(json.dumps(admin_call(url, "POST", "/simulate", body), indent=2))
 
 

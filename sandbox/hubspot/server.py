@@ -124,9 +124,22 @@ class SandboxServer:
         return self.sandbox.stats.snapshot()
 
     def simulate(
-        self, rate: float, duration_s: float, portal_ids: list[int] | None = None
+        self,
+        rate: float,
+        duration_s: float | None,
+        portal_ids: list[int] | None = None,
+        *,
+        count: int | None = None,
+        properties_per_change: int | None = None,
     ) -> dict[str, Any]:
-        run = self.sandbox.simulator.start(rate, duration_s, portal_ids or self.portal_ids)
+        """Start simulated edits in the background; see Simulator.start."""
+        run = self.sandbox.simulator.start(
+            rate,
+            duration_s,
+            portal_ids or self.portal_ids,
+            count=count,
+            properties_per_change=properties_per_change,
+        )
         return run.to_api()
 
     def wait_for_webhooks(self, timeout: float = 10.0) -> bool:

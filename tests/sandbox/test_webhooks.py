@@ -226,3 +226,17 @@ def test_events_flow_after_oauth_install_and_stop_after_uninstall(make_sandbox, 
     touch.update("7", SimplePublicObjectInput(properties={"age": "34"}))
     assert server.wait_for_webhooks(5)
     assert len(receiver.events()) == 1
+
+
+def test_simulating_a_count_of_distinct_contacts_with_fixed_changes(make_sandbox, receiver):
+    server = hooked(make_sandbox, receiver)
+    server.simulate(rate=500, duration_s=None, count=40, properties_per_change=5)
+    assert server.sandbox.simulator.wait(5)
+    assert server.wait_for_webhooks(10)
+    status = server.sandbox.simulator.status()
+    assert status["contactsChanged"] == 40 and status["propertiesChanged"] == 200
+    per_contact = {}
+    for event in receiver.events():
+        per_contact.setdefault(event["objectId"], set()).add(event["propertyName"])
+    assert len(per_contact) == 40
+    assert all(len(names) == 5 for names in per_contact.values())

@@ -171,13 +171,19 @@ def restore_contact(portal_id: int, contact_id: int) -> Response:
 
 @blueprint.post("/simulate")
 def simulate() -> Response:
-    """Body {"rate": contacts per second, "duration": seconds, "portalIds": [...]}."""
+    """Body {"rate": contacts/s, "duration": s, "count": contacts, "propertiesPerChange": n,
+    "portalIds": [...]}; all optional (5 per second for 10 s on every portal)."""
     body = json_body()
     sandbox = sandbox_of()
     portal_ids = [portal_arg(int(p)) for p in body.get("portalIds") or sandbox.portal_ids]
+    duration = body.get("duration", None if body.get("count") else 10)
     try:
         run = sandbox.simulator.start(
-            float(body.get("rate", 5)), float(body.get("duration", 10)), portal_ids
+            float(body.get("rate", 5)),
+            None if duration is None else float(duration),
+            portal_ids,
+            count=body.get("count"),
+            properties_per_change=body.get("propertiesPerChange"),
         )
     except ValueError as error:
         raise errors.validation(str(error)) from None
