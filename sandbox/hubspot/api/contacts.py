@@ -141,16 +141,12 @@ def list_contacts() -> Response:
     archived = request.args.get("archived", "false").lower() == "true"
     names = list_arg("properties")
     with store().lock:
-        contacts = store().portal(g.portal_id).contacts
-        ids = sorted(
-            cid for cid, c in contacts.items() if c.archived == archived and cid >= int(after)
-        )
-        page = [contacts[cid].to_api(names) for cid in ids[:limit]]
+        contacts, next_id = store().page(g.portal_id, int(after), limit, archived)
+        page = [contact.to_api(names) for contact in contacts]
     body: dict[str, Any] = {"results": page}
-    if len(ids) > limit:
-        next_after = str(ids[limit])
-        link = f"{request.base_url}?after={next_after}&limit={limit}"
-        body["paging"] = {"next": {"after": next_after, "link": link}}
+    if next_id is not None:
+        link = f"{request.base_url}?after={next_id}&limit={limit}"
+        body["paging"] = {"next": {"after": str(next_id), "link": link}}
     return jsonify(body)
 
 
