@@ -56,6 +56,8 @@ class SandboxServer:
 
     def start(self) -> str:
         """Serve in a background thread; returns the base URL (port 0 picks a free one)."""
+        if self._server is not None:
+            raise RuntimeError("this sandbox is already serving")
         handler = WSGIRequestHandler if self.log_requests else QuietHandler
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=handler

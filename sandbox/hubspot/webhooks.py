@@ -306,6 +306,11 @@ class Dispatcher:
         self.stats.count_webhook("requests_ok" if ok else "requests_failed")
         if ok:
             self.stats.count_webhook("events_delivered", len(batch.events))
+        else:
+            log.info(
+                "sandbox.webhook.delivery-failed",
+                extra={"portal_id": batch.portal_id, "attempt": batch.attempt, "status": status},
+            )
         self.deliveries.append(
             {
                 "at": time.time(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.conftest import official_client
+from tests.sandbox.helpers import official_client
 
 
 def test_webhook_settings_api_needs_the_developer_key(sandbox, receiver):

@@ -9,7 +9,7 @@ import requests
 from hubspot.crm.contacts import SimplePublicObjectInput
 from hubspot.crm.contacts.exceptions import ApiException
 
-from tests.sandbox.conftest import official_client
+from tests.sandbox.helpers import official_client
 
 
 def api_get(server, portal_index=0, path="/crm/v3/objects/contacts?limit=1"):

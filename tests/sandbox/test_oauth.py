@@ -10,7 +10,7 @@ import requests
 from hubspot import HubSpot
 from hubspot.oauth.exceptions import ApiException as OAuthApiException
 
-from tests.sandbox.conftest import CLIENT_ID, SECRET, official_client
+from tests.sandbox.helpers import CLIENT_ID, SECRET, official_client
 
 REDIRECT = "http://localhost:5000/oauth/hubspot/callback"
 SCOPES = "oauth crm.objects.contacts.read crm.objects.contacts.write"

@@ -18,7 +18,7 @@ from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from tests.sandbox.conftest import official_client
+from tests.sandbox.helpers import official_client
 
 
 def test_pages_through_every_seeded_contact(sandbox):

@@ -12,7 +12,7 @@ from hubspot.crm.contacts import (
 )
 
 from connectors.hubspot.signature import matches, sign_v1, sign_v3
-from tests.sandbox.conftest import SECRET, official_client
+from tests.sandbox.helpers import SECRET, official_client
 
 
 def hooked(make_sandbox, receiver, **overrides):
