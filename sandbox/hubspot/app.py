@@ -16,15 +16,13 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox.hubspot import errors
 from sandbox.hubspot.api import admin, contacts, oauth, properties, webhooks_v3
-from sandbox.hubspot.api.common import EXTENSION, sandbox_of
+from sandbox.hubspot.api.common import EXTENSION, SECONDLY, TEN_SECONDLY, sandbox_of
 from sandbox.hubspot.state import Sandbox
 from sandbox.hubspot.tokens import AccessToken
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/crm/"
-TEN_SECONDLY = ("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING")
-SECONDLY = ("You have reached your secondly limit.", "SECONDLY")
 
 
 def create_app(sandbox: Sandbox) -> Flask:

@@ -214,3 +214,19 @@ def test_the_app_and_a_private_app_have_separate_windows(make_sandbox):
     statuses = [requests.get(url, headers=app_headers, timeout=5).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert api_get(server).status_code == 200
+
+
+def test_token_endpoint_faults(sandbox):
+    sandbox.set_faults(oauth_throttle_next=1, oauth_fail_next=1, error_status=502)
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": sandbox.config.client_id,
+        "client_secret": sandbox.config.client_secret,
+        "refresh_token": "unknown",
+    }
+    answers = [
+        requests.post(f"{sandbox.base_url}/oauth/v1/token", data=form, timeout=5) for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [429, 502, 400]
+    assert answers[0].json()["errorType"] == "RATE_LIMIT"
+    assert answers[2].json()["status"] == "BAD_REFRESH_TOKEN"

@@ -13,7 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
 
-from sandbox.hubspot.api.common import sandbox_of
+from sandbox.hubspot import errors
+from sandbox.hubspot.api.common import TEN_SECONDLY, sandbox_of
 from sandbox.hubspot.errors import correlation_id
 from sandbox.hubspot.tokens import AccessToken, RefreshToken
 
@@ -152,6 +153,12 @@ V3_PREFIXES = ("/oauth/v3", "/oauth/2026-03", "/oauth/2026-09")
 @blueprint.post("/oauth/2026-09/token")
 def token() -> Response:
     sandbox = sandbox_of()
+    injected = sandbox.faults.injected_oauth_status()
+    if injected == 429:
+        sandbox.stats.record_429("OAUTH_INJECTED")
+        raise errors.rate_limited(*TEN_SECONDLY)
+    if injected:
+        raise errors.server_error(injected)
     if request.mimetype != "application/x-www-form-urlencoded":
         return oauth_error(
             "BAD_REQUEST", "The body must be application/x-www-form-urlencoded.", "invalid_request"
