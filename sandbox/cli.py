@@ -85,6 +85,12 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Divide webhook retry delays by this (86400: a day becomes a second).",
 )
 @click.option("--auto-consent", is_flag=True, help="Skip the consent page (headless use).")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Accepted OAuth redirect URL (repeatable; default: any).",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per HTTP request.")
 def hubspot(**options: Any) -> None:
     """Serve a HubSpot look-alike until stopped (Ctrl-C)."""
@@ -105,6 +111,7 @@ def hubspot(**options: Any) -> None:
         access_token_lifetime_s=options["token_lifetime"],
         retry_compression=options["retry_compression"],
         auto_consent=options["auto_consent"],
+        redirect_uris=tuple(options["redirect_uris"]),
         webhooks_need_install=not options["webhooks_without_install"],
     )
     click.echo("Seeding..." if seed != "" else "Starting...", err=True)

@@ -175,3 +175,11 @@ def test_v3_token_introspect_and_revoke(sandbox):
             f"{base}/token/introspect", data={**client, "token": token}, timeout=5
         ).json()
         assert after == {"active": False}
+
+
+def test_redirect_uri_must_be_one_of_the_apps(make_sandbox):
+    server = make_sandbox(redirect_uris=(REDIRECT,), seed_limit=5)
+    assert requests.get(authorize_url(server.base_url), timeout=5).status_code == 200
+    other = authorize_url(server.base_url).replace("localhost:5000", "evil.example")
+    refused = requests.get(other, timeout=5)
+    assert refused.status_code == 400 and "redirect" in refused.text

@@ -66,6 +66,9 @@ def authorize(portal_id: int | None = None) -> Any:
         return error_page("Unknown client_id: no app with this client id exists.")
     if not args.get("redirect_uri"):
         return error_page("Missing redirect_uri.")
+    allowed = sandbox.config.redirect_uris
+    if allowed and args["redirect_uri"] not in allowed:
+        return error_page("The redirect_uri does not match the app's redirect URLs.")
     scopes = (args.get("scope", "") + " " + args.get("optional_scope", "")).split()
     if not args.get("scope"):
         return error_page("Missing scope: the app must ask for at least one scope.")
