@@ -105,7 +105,9 @@ class Dispatcher:
         self.retries: list[tuple[float, int, Batch]] = []
         self.in_flight = 0
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=config.request_log_size)
-        self.event_ids = itertools.count(1)
+        # Ids keep growing across runs (start from the clock) so that a receiver's
+        # deduplication never mistakes a new run's events for old ones; below 2**53.
+        self.event_ids = itertools.count(int(time.time() * 1000) * 1000)
         self.sequence = itertools.count()
         self.stopping = False
         self.pool = ThreadPoolExecutor(config.webhook_max_concurrency, "sandbox-webhook")
