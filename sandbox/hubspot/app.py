@@ -1,6 +1,6 @@
 """Flask app factory: wires the blueprints and the gauntlet every API call passes.
 
-An API call (`/crm/...`) is, in order: delayed by the latency knob,
+An API call (`/crm/...`, `/account-info/...`) is, in order: delayed by the latency knob,
 authenticated by its bearer token, counted against its portal's rolling limit
 (search has its own), possibly failed by a fault knob, then served. Every
 answer is counted and logged for /_sandbox/stats.
@@ -15,21 +15,21 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox.hubspot import errors
-from sandbox.hubspot.api import admin, contacts, oauth, properties, webhooks_v3
+from sandbox.hubspot.api import account, admin, contacts, oauth, properties, webhooks_v3
 from sandbox.hubspot.api.common import EXTENSION, SECONDLY, TEN_SECONDLY, sandbox_of
 from sandbox.hubspot.state import Sandbox
 from sandbox.hubspot.tokens import AccessToken
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/crm/"
+API_PREFIXES = ("/crm/", "/account-info/")
 
 
 def create_app(sandbox: Sandbox) -> Flask:
     app = Flask(__name__)
     app.extensions[EXTENSION] = sandbox
     app.json.sort_keys = False
-    for module in (oauth, contacts, properties, webhooks_v3, admin):
+    for module in (oauth, contacts, properties, account, webhooks_v3, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(start_clock)
     app.before_request(api_gauntlet)
@@ -59,7 +59,7 @@ def start_clock() -> None:
 
 
 def api_gauntlet() -> Response | None:
-    if not request.path.startswith(API_PREFIX):
+    if not request.path.startswith(API_PREFIXES):
         return None
     sandbox = sandbox_of()
     latency = sandbox.faults.latency_s()

@@ -61,3 +61,15 @@ def test_overview_lists_portals_tokens_and_install_state(sandbox):
         "searchPerSecond": 5,
     }
     assert official_client(sandbox).crm.contacts.basic_api.get_by_id("1").id == "1"
+
+
+def test_account_details_name_the_tokens_portal(make_sandbox):
+    server = make_sandbox(portals=2, seed_limit=5)
+    second = server.portal_ids[1]
+    answer = requests.get(
+        f"{server.base_url}/account-info/v3/details",
+        headers={"Authorization": f"Bearer {server.private_tokens[second]}"},
+        timeout=5,
+    )
+    assert answer.json()["portalId"] == second
+    assert "X-HubSpot-RateLimit-Remaining" in answer.headers
