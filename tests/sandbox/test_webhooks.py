@@ -240,3 +240,31 @@ def test_simulating_a_count_of_distinct_contacts_with_fixed_changes(make_sandbox
         per_contact.setdefault(event["objectId"], set()).add(event["propertyName"])
     assert len(per_contact) == 40
     assert all(len(names) == 5 for names in per_contact.values())
+
+
+def test_restore_of_an_archived_contact(make_sandbox, receiver):
+    server = hooked(make_sandbox, receiver)
+    headers = {"Authorization": f"Bearer {server.private_tokens[server.portal_ids[0]]}"}
+    contact = f"{server.base_url}/crm/v3/objects/contacts/30"
+    assert requests.delete(contact, headers=headers, timeout=5).status_code == 204
+    assert requests.get(contact, headers=headers, timeout=5).status_code == 404
+    restore = f"{server.base_url}/_sandbox/portals/{server.portal_ids[0]}/contacts/30/restore"
+    assert requests.post(restore, timeout=5).status_code == 200
+    assert requests.get(contact, headers=headers, timeout=5).status_code == 200
+    assert server.wait_for_webhooks(5)
+    kinds = [e["subscriptionType"] for e in receiver.events()]
+    assert sorted(kinds) == ["contact.deletion", "contact.restore"]
+
+
+def test_simulation_over_http_with_a_count(make_sandbox, receiver):
+    server = hooked(make_sandbox, receiver)
+    answer = requests.post(
+        f"{server.base_url}/_sandbox/simulate",
+        json={"rate": 200, "count": "10", "propertiesPerChange": 2},
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    assert server.sandbox.simulator.wait(5)
+    assert server.sandbox.simulator.status()["propertiesChanged"] == 20
+    bad = requests.post(f"{server.base_url}/_sandbox/simulate", json={"rate": -1}, timeout=5)
+    assert bad.status_code == 400

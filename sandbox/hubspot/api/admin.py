@@ -51,6 +51,10 @@ def portal_arg(portal_id: int) -> int:
     return portal_id
 
 
+def optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @blueprint.get("/")
 def index() -> Response:
     return jsonify(overview())
@@ -182,10 +186,10 @@ def simulate() -> Response:
             float(body.get("rate", 5)),
             None if duration is None else float(duration),
             portal_ids,
-            count=body.get("count"),
-            properties_per_change=body.get("propertiesPerChange"),
+            count=optional_int(body.get("count")),
+            properties_per_change=optional_int(body.get("propertiesPerChange")),
         )
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise errors.validation(str(error)) from None
     return jsonify(run.to_api())
 
