@@ -342,7 +342,7 @@ def search_contacts() -> Response:
             found = [
                 c for c in store().live_contacts(g.portal_id) if search.matches(c, body, props)
             ]
-        except search.SearchError as error:
+        except ValueError as error:  # SearchError, or a filter value of the wrong kind
             raise errors.validation(str(error)) from None
         found = search.ordered(found, body.get("sorts") or [], props)
         names = body.get("properties") or None
