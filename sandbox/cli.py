@@ -127,6 +127,13 @@ def hubspot(**options: Any) -> None:
     click.echo(f"  authorize: {base_url}/oauth/authorize  token: {base_url}/oauth/v1/token")
     click.echo(f"  admin:     {base_url}/_sandbox/  (stats, faults, simulate)")
     click.echo(f"  app id {config.app_id}, client id {config.client_id}")
+    if config.webhook_url:
+        where = (
+            "portals where the app is installed through OAuth"
+            if config.webhooks_need_install
+            else "every portal"
+        )
+        click.echo(f"  webhooks:  {config.webhook_url} for {where}")
     for portal_id in server.portal_ids:
         contacts = server.sandbox.seeded[portal_id]
         click.echo(
