@@ -46,7 +46,9 @@ CONTACT_EVENT_TYPES = (
     "contact.restore",
     "contact.propertyChange",
 )
-CHANGE_FLAGS = {"creation": "NEW", "deletion": "DELETED", "privacyDeletion": "DELETED"}
+# Recent real creation payloads say CREATED (older HubSpot samples said NEW);
+# property changes carry no changeFlag.
+CHANGE_FLAGS = {"creation": "CREATED", "deletion": "DELETED", "privacyDeletion": "DELETED"}
 
 
 @dataclass

@@ -50,6 +50,7 @@ def test_app_write_sends_signed_property_change_events(make_sandbox, receiver):
         assert event["changeSource"] == "INTEGRATION"
         assert event["sourceId"]
         assert isinstance(event["occurredAt"], int) and isinstance(event["eventId"], int)
+        assert "changeFlag" not in event
 
 
 def test_unchanged_values_send_nothing(make_sandbox, receiver):
@@ -95,7 +96,7 @@ def test_creation_merge_and_privacy_deletion_events(make_sandbox, receiver):
     for event in receiver.events():
         by_type.setdefault(event["subscriptionType"], []).append(event)
     assert by_type["contact.creation"][0]["objectId"] == int(created["id"])
-    assert by_type["contact.creation"][0]["changeFlag"] == "NEW"
+    assert by_type["contact.creation"][0]["changeFlag"] == "CREATED"
     merge = by_type["contact.merge"][0]
     assert merge["primaryObjectId"] == 20 and merge["mergedObjectIds"] == [21]
     assert by_type["contact.privacyDeletion"][0]["objectId"] == 22
