@@ -40,6 +40,7 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     "--seed",
     "seed",
     default=None,
+    type=click.Path(exists=True, dir_okay=False),
     help="CSV file to seed from (default: the bank marketing copy in the package).",
 )
 @click.option("--no-seed", is_flag=True, help="Start with no contacts.")

@@ -176,6 +176,13 @@ class Store:
             raise ContactNotFound(str(contact_id))
         return contact
 
+    def archived_contact(self, portal_id: int, contact_id: str) -> Contact:
+        contacts = self.portals[portal_id].contacts
+        contact = contacts.get(int(contact_id)) if contact_id.isdigit() else None
+        if contact is None or not contact.archived:
+            raise ContactNotFound(contact_id)
+        return contact
+
     def find_by(self, portal_id: int, id_property: str | None, value: str) -> Contact:
         portal = self.portals[portal_id]
         if id_property in (None, "", "hs_object_id"):

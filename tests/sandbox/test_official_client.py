@@ -217,3 +217,14 @@ def test_merge_and_gdpr_delete(sandbox):
         with pytest.raises(ContactsApiException) as caught:
             client.crm.contacts.basic_api.get_by_id(gone)
         assert caught.value.status == 404
+
+
+def test_archived_contacts_are_listed_and_read_only_with_archived_true(sandbox):
+    client = official_client(sandbox)
+    client.crm.contacts.basic_api.archive("4")
+    archived = client.crm.contacts.basic_api.get_by_id("4", archived=True)
+    assert archived.archived is True and archived.archived_at is not None
+    page = client.crm.contacts.basic_api.get_page(archived=True)
+    assert [c.id for c in page.results] == ["4"]
+    live = client.crm.contacts.basic_api.get_page(limit=5)
+    assert "4" not in [c.id for c in live.results]

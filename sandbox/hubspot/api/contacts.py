@@ -153,8 +153,12 @@ def list_contacts() -> Response:
 @blueprint.get("/<contact_id>")
 def get_contact(contact_id: str) -> Response:
     require_scope(READ)
+    archived = request.args.get("archived", "false").lower() == "true"
     try:
-        contact = store().find_by(g.portal_id, request.args.get("idProperty"), contact_id)
+        if archived:
+            contact = store().archived_contact(g.portal_id, contact_id)
+        else:
+            contact = store().find_by(g.portal_id, request.args.get("idProperty"), contact_id)
     except ContactNotFound:
         raise errors.not_found() from None
     return jsonify(contact.to_api(list_arg("properties")))
