@@ -40,6 +40,7 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     "--seed",
     "seed",
     default=None,
+    type=click.Path(exists=True, dir_okay=False),
     help="CSV file to seed from (default: the bank marketing copy in the package).",
 )
 @click.option("--no-seed", is_flag=True, help="Start with no contacts.")
@@ -85,6 +86,12 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Divide webhook retry delays by this (86400: a day becomes a second).",
 )
 @click.option("--auto-consent", is_flag=True, help="Skip the consent page (headless use).")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Accepted OAuth redirect URL (repeatable; default: any).",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per HTTP request.")
 def hubspot(**options: Any) -> None:
     """Serve a HubSpot look-alike until stopped (Ctrl-C)."""
@@ -105,6 +112,7 @@ def hubspot(**options: Any) -> None:
         access_token_lifetime_s=options["token_lifetime"],
         retry_compression=options["retry_compression"],
         auto_consent=options["auto_consent"],
+        redirect_uris=tuple(options["redirect_uris"]),
         webhooks_need_install=not options["webhooks_without_install"],
     )
     click.echo("Seeding..." if seed != "" else "Starting...", err=True)
@@ -120,6 +128,13 @@ def hubspot(**options: Any) -> None:
     click.echo(f"  authorize: {base_url}/oauth/authorize  token: {base_url}/oauth/v1/token")
     click.echo(f"  admin:     {base_url}/_sandbox/  (stats, faults, simulate)")
     click.echo(f"  app id {config.app_id}, client id {config.client_id}")
+    if config.webhook_url:
+        where = (
+            "portals where the app is installed through OAuth"
+            if config.webhooks_need_install
+            else "every portal"
+        )
+        click.echo(f"  webhooks:  {config.webhook_url} for {where}")
     for portal_id in server.portal_ids:
         contacts = server.sandbox.seeded[portal_id]
         click.echo(
@@ -162,11 +177,34 @@ def stats(url: str, show_requests: int) -> None:
 @sandbox.command("simulate")
 @url_option
 @click.option("--rate", type=float, default=5.0, show_default=True, help="Contacts per second.")
-@click.option("--duration", type=float, default=30.0, show_default=True, help="Seconds.")
+@click.option("--duration", type=float, default=None, help="Seconds (default 30 without --count).")
+@click.option("--count", type=int, default=None, help="Stop after N distinct contacts changed.")
+@click.option(
+    "--properties",
+    "per_change",
+    type=int,
+    default=None,
+    help="Properties changed per contact (default: 1 to 3).",
+)
 @click.option("--portal", "portal_ids", type=int, multiple=True, help="Portal id (repeatable).")
-def simulate(url: str, rate: float, duration: float, portal_ids: tuple[int, ...]) -> None:
+def simulate(
+    url: str,
+    rate: float,
+    duration: float | None,
+    count: int | None,
+    per_change: int | None,
+    portal_ids: tuple[int, ...],
+) -> None:
     """Make a running sandbox change random contacts (and fire webhooks)."""
-    body = {"rate": rate, "duration": duration, "portalIds": list(portal_ids) or None}
+    if duration is None and count is None:
+        duration = 30.0
+    body = {
+        "rate": rate,
+        "duration": duration,
+        "count": count,
+        "propertiesPerChange": per_change,
+        "portalIds": list(portal_ids) or None,
+    }
     click.echo(json.dumps(admin_call(url, "POST", "/simulate", body), indent=2))
 
 
@@ -204,6 +242,8 @@ def coerce(value: str) -> Any:
 @sandbox.command("revoke")
 @url_option
 @click.argument("portal_id", type=int)
-def revoke(url: str, portal_id: int) -> None:
-    """Revoke the app's OAuth tokens for a portal, as an uninstall does."""
-    click.echo(json.dumps(admin_call(url, "POST", f"/portals/{portal_id}/revoke-tokens", {})))
+@click.option("--uninstall", is_flag=True, help="Also stop the portal's webhooks.")
+def revoke(url: str, portal_id: int, uninstall: bool) -> None:
+    """Revoke the app's OAuth tokens for a portal."""
+    action = "uninstall" if uninstall else "revoke-tokens"
+    click.echo(json.dumps(admin_call(url, "POST", f"/portals/{portal_id}/{action}", {})))

@@ -1,6 +1,6 @@
 """Flask app factory: wires the blueprints and the gauntlet every API call passes.
 
-An API call (`/crm/...`) is, in order: delayed by the latency knob,
+An API call (`/crm/...`, `/account-info/...`) is, in order: delayed by the latency knob,
 authenticated by its bearer token, counted against its portal's rolling limit
 (search has its own), possibly failed by a fault knob, then served. Every
 answer is counted and logged for /_sandbox/stats.
@@ -8,32 +8,50 @@ answer is counted and logged for /_sandbox/stats.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox.hubspot import errors
-from sandbox.hubspot.api import admin, contacts, oauth, properties, webhooks_v3
-from sandbox.hubspot.api.common import EXTENSION, sandbox_of
+from sandbox.hubspot.api import account, admin, contacts, oauth, properties, webhooks_v3
+from sandbox.hubspot.api.common import EXTENSION, SECONDLY, TEN_SECONDLY, sandbox_of
 from sandbox.hubspot.state import Sandbox
 from sandbox.hubspot.tokens import AccessToken
 
-API_PREFIX = "/crm/"
-TEN_SECONDLY = ("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING")
-SECONDLY = ("You have reached your secondly limit.", "SECONDLY")
+log = logging.getLogger(__name__)
+
+API_PREFIXES = ("/crm/", "/account-info/")
 
 
 def create_app(sandbox: Sandbox) -> Flask:
     app = Flask(__name__)
     app.extensions[EXTENSION] = sandbox
     app.json.sort_keys = False
-    for module in (oauth, contacts, properties, webhooks_v3, admin):
+    for module in (oauth, contacts, properties, account, webhooks_v3, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(start_clock)
     app.before_request(api_gauntlet)
     app.after_request(count_and_log)
     app.register_error_handler(errors.ApiError, errors.as_response)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
     return app
+
+
+def http_error(error: HTTPException) -> Response:
+    """Unknown routes and wrong methods answer JSON, as HubSpot's API does."""
+    status = error.code or 500
+    category = "OBJECT_NOT_FOUND" if status == 404 else "VALIDATION_ERROR"
+    return errors.as_response(errors.ApiError(status, category, error.description or error.name))
+
+
+def unexpected_error(error: Exception) -> Response:
+    # A bug in the sandbox: a JSON 500 keeps clients' error handling on its
+    # normal path, and the log says where it came from.
+    log.exception("sandbox.unexpected-error", extra={"path": request.path})
+    return errors.as_response(errors.ApiError(500, "INTERNAL_ERROR", "internal error"))
 
 
 def start_clock() -> None:
@@ -41,7 +59,7 @@ def start_clock() -> None:
 
 
 def api_gauntlet() -> Response | None:
-    if not request.path.startswith(API_PREFIX):
+    if not request.path.startswith(API_PREFIXES):
         return None
     sandbox = sandbox_of()
     latency = sandbox.faults.latency_s()
@@ -52,7 +70,9 @@ def api_gauntlet() -> Response | None:
     g.token = token
     searching = request.path.endswith("/search")
     limiter = sandbox.search_limit if searching else sandbox.limit
-    verdict = limiter.take(token.portal_id)
+    # HubSpot counts per installing account and app: a private app of the same
+    # portal has a window of its own.
+    verdict = limiter.take((token.portal_id, token.app_id))
     # Search answers carry no rate-limit headers (usage-details page).
     g.verdict = None if searching else verdict
     if not verdict.allowed:

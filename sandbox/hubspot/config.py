@@ -36,6 +36,8 @@ class SandboxConfig:
     search_per_second: int = 5
     access_token_lifetime_s: int = 1800
     auth_code_lifetime_s: int = 600
+    # Redirect URLs the app accepts, as in HubSpot's app settings; empty accepts any.
+    redirect_uris: tuple[str, ...] = ()
     # Skip the consent page: /oauth/authorize redirects at once (headless tests, demo).
     auto_consent: bool = False
     # Webhook delivery: HubSpot waits 5 s, retries 10 times over about 24 h.

@@ -16,6 +16,9 @@ class Faults:
     fail_next: int = 0  # the next N API requests fail with `error_status`
     throttle_next: int = 0  # the next N API requests get a 429, whatever the window says
     latency_ms: int = 0  # added before every API answer
+    # token endpoint (HubSpot's can answer 429 and 5xx too)
+    oauth_fail_next: int = 0  # the next N token requests fail with `error_status`
+    oauth_throttle_next: int = 0  # the next N token requests get a 429
     # webhook delivery
     webhook_delay_ms: int = 0  # added before every webhook POST (slow delivery)
     webhook_paused: bool = False  # hold every delivery until unpaused
@@ -63,6 +66,18 @@ class FaultSwitch:
                 faults.fail_next -= 1
                 return faults.error_status
             if faults.error_rate and self.rng.random() < faults.error_rate:
+                return faults.error_status
+        return None
+
+    def injected_oauth_status(self) -> int | None:
+        """429 or 5xx to answer instead of serving this token request, if any."""
+        with self.lock:
+            faults = self.faults
+            if faults.oauth_throttle_next > 0:
+                faults.oauth_throttle_next -= 1
+                return 429
+            if faults.oauth_fail_next > 0:
+                faults.oauth_fail_next -= 1
                 return faults.error_status
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 
@@ -17,20 +18,21 @@ class Verdict:
 
 
 class RollingLimit:
-    """At most `limit` requests in any `interval_s` window, one window per key."""
+    """At most `limit` requests in any `interval_s` window, one window per key
+    (portal id and app id)."""
 
     def __init__(self, limit: int, interval_s: float) -> None:
         self.lock = threading.Lock()
         self.limit = limit
         self.interval_s = interval_s
-        self.windows: dict[int, deque[float]] = {}
+        self.windows: dict[Hashable, deque[float]] = {}
 
     def configure(self, limit: int, interval_s: float) -> None:
         with self.lock:
             self.limit = limit
             self.interval_s = interval_s
 
-    def take(self, key: int) -> Verdict:
+    def take(self, key: Hashable) -> Verdict:
         now = time.monotonic()
         with self.lock:
             window = self.windows.setdefault(key, deque())

@@ -10,6 +10,7 @@ order.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import re
@@ -86,7 +87,6 @@ def property_name(column: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
     if not name or not name[0].isalpha():
         name = f"p_{name}"
-    assert PROPERTY_NAME.match(name), name
     return name
 
 
@@ -94,24 +94,24 @@ def default_seed_path() -> Path:
     return Path(str(resources.files("sandbox.data").joinpath(BANK_FILE)))
 
 
-def read_rows(path: str | Path, limit: int | None) -> tuple[list[str], list[list[str]]]:
+def read_rows(path: str | Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows; `;` or `,` separated, plain or gzip-compressed."""
+    path = Path(path)
+    return _read_rows(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_rows(path: str, mtime_ns: int) -> tuple[list[str], list[list[str]]]:
+    # Cached: tests and benchmarks start many sandboxes from the same file.
     raw = Path(path).read_bytes()
-    if str(path).endswith(".gz"):
+    if path.endswith(".gz"):
         raw = gzip.decompress(raw)
     text = raw.decode("utf-8-sig")
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader)
-    rows = []
-    for row in reader:
-        if not row:
-            continue
-        rows.append(row)
-        if limit is not None and len(rows) >= limit:
-            break
-    return header, rows
+    return header, [row for row in reader if row]
 
 
 def is_number(text: str) -> bool:
@@ -122,14 +122,33 @@ def is_number(text: str) -> bool:
     return True
 
 
-def infer_property(name: str, label: str, values: list[str], group: str) -> PropertyDef:
-    present = [value for value in values if value != ""]
-    if present and all(is_number(value) for value in present):
+def column_kinds(path: str | Path) -> list[tuple[str, list[str]]]:
+    """(type, options) of each column, from every row of the file."""
+    path = Path(path)
+    return _column_kinds(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _column_kinds(path: str, mtime_ns: int) -> list[tuple[str, list[str]]]:
+    header, rows = _read_rows(path, mtime_ns)
+    kinds = []
+    for index in range(len(header)):
+        distinct = {row[index] for row in rows if index < len(row) and row[index] != ""}
+        if distinct and all(is_number(value) for value in distinct):
+            kinds.append(("number", []))
+        elif 0 < len(distinct) <= MAX_OPTIONS:
+            kinds.append(("enumeration", sorted(distinct)))
+        else:
+            kinds.append(("string", []))
+    return kinds
+
+
+def make_property(name: str, label: str, kind: str, options: list[str], group: str) -> PropertyDef:
+    if kind == "number":
         return PropertyDef(name, label, "number", "number", group)
-    distinct = sorted(set(present))
-    if 0 < len(distinct) <= MAX_OPTIONS:
+    if kind == "enumeration":
         return PropertyDef(
-            name, label, "enumeration", "select", group, options=options_for(distinct)
+            name, label, "enumeration", "select", group, options=options_for(options)
         )
     return PropertyDef(name, label, "string", "text", group)
 
@@ -164,7 +183,10 @@ def seed_portal(
 ) -> int:
     """Define the properties and create one contact per row; returns the count."""
     preset = PRESETS[preset_name]
-    header, rows = read_rows(path, limit)
+    header, every_row = read_rows(path)
+    # Types and options come from the whole file, so that a small seed still
+    # accepts every value the full data holds.
+    rows = every_row[:limit] if limit is not None else every_row
     names = {column: property_name(column) for column in header}
     names.update(mapping or {})
     for name in names.values():
@@ -173,12 +195,13 @@ def seed_portal(
     label_index = header.index(preset.label_column) if preset.label_column in header else None
     store.add_group(portal_id, preset.group)
     defined = store.portal(portal_id).properties
+    kinds = column_kinds(path)
     for index, column in enumerate(header):
         if index == label_index or names[column] in defined:
             continue
-        values = [row[index] for row in rows]
+        kind, options = kinds[index]
         store.add_property(
-            portal_id, infer_property(names[column], column, values, preset.group.name)
+            portal_id, make_property(names[column], column, kind, options, preset.group.name)
         )
     created = 0
     for index, (row, (created_at, modified_at)) in enumerate(

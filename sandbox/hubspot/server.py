@@ -56,14 +56,17 @@ class SandboxServer:
 
     def start(self) -> str:
         """Serve in a background thread; returns the base URL (port 0 picks a free one)."""
+        if self._server is not None:
+            raise RuntimeError("this sandbox is already serving")
         handler = WSGIRequestHandler if self.log_requests else QuietHandler
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=handler
         )
         self.port = self._server.server_port
         self.sandbox.start()
+        # A short poll interval makes stop() quick, which keeps test suites fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
         )
         self._thread.start()
         return self.base_url
@@ -123,9 +126,22 @@ class SandboxServer:
         return self.sandbox.stats.snapshot()
 
     def simulate(
-        self, rate: float, duration_s: float, portal_ids: list[int] | None = None
+        self,
+        rate: float,
+        duration_s: float | None,
+        portal_ids: list[int] | None = None,
+        *,
+        count: int | None = None,
+        properties_per_change: int | None = None,
     ) -> dict[str, Any]:
-        run = self.sandbox.simulator.start(rate, duration_s, portal_ids or self.portal_ids)
+        """Start simulated edits in the background; see Simulator.start."""
+        run = self.sandbox.simulator.start(
+            rate,
+            duration_s,
+            portal_ids or self.portal_ids,
+            count=count,
+            properties_per_change=properties_per_change,
+        )
         return run.to_api()
 
     def wait_for_webhooks(self, timeout: float = 10.0) -> bool:

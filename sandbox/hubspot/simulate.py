@@ -24,9 +24,11 @@ CONVERSION_SHARE = 0.03
 @dataclass
 class Run:
     rate: float
-    duration_s: float
+    duration_s: float | None
     portal_ids: list[int]
     started: float
+    count: int | None = None
+    properties_per_change: int | None = None
     changes: int = 0
     properties_changed: int = 0
     running: bool = True
@@ -35,6 +37,8 @@ class Run:
         return {
             "rate": self.rate,
             "durationSeconds": self.duration_s,
+            "count": self.count,
+            "propertiesPerChange": self.properties_per_change,
             "portalIds": self.portal_ids,
             "contactsChanged": self.changes,
             "propertiesChanged": self.properties_changed,
@@ -117,12 +121,29 @@ class Simulator:
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def start(self, rate: float, duration_s: float, portal_ids: list[int]) -> Run:
-        """Change `rate` contacts per second for `duration_s` seconds, in the background."""
-        if rate <= 0 or duration_s <= 0:
+    def start(
+        self,
+        rate: float,
+        duration_s: float | None,
+        portal_ids: list[int],
+        *,
+        count: int | None = None,
+        properties_per_change: int | None = None,
+    ) -> Run:
+        """Change `rate` contacts per second in the background, for `duration_s` seconds
+        or until `count` distinct contacts changed, whichever comes first.
+
+        `properties_per_change` fixes how many properties each edit changes (benchmarks
+        count API calls per changed contact); by default an edit changes one to three.
+        """
+        if rate <= 0 or (duration_s is not None and duration_s <= 0):
             raise ValueError("rate and duration must be positive")
+        if duration_s is None and not count:
+            raise ValueError("give a duration, a count, or both")
+        if properties_per_change is not None and not 1 <= properties_per_change <= 8:
+            raise ValueError("properties_per_change must be between 1 and 8")
         self.stop()
-        run = Run(rate, duration_s, portal_ids, time.time())
+        run = Run(rate, duration_s, portal_ids, time.time(), count, properties_per_change)
         with self.lock:
             self.run = run
             self.stop_event = threading.Event()
@@ -151,25 +172,42 @@ class Simulator:
         thread.join(timeout)
         return not thread.is_alive()
 
+    def _targets(self, run: Run) -> list[tuple[int, int]]:
+        """(portal, contact) pairs to edit, in order; distinct when a count is asked."""
+        with self.store.lock:
+            pairs = [
+                (portal_id, contact_id)
+                for portal_id in run.portal_ids
+                for contact_id, contact in self.store.portal(portal_id).contacts.items()
+                if not contact.archived
+            ]
+        if run.count:
+            return self.rng.sample(pairs, min(run.count, len(pairs)))
+        return pairs
+
     def _loop(self, run: Run, stop: threading.Event) -> None:
-        ids = {
-            portal_id: list(self.store.portal(portal_id).contacts) for portal_id in run.portal_ids
-        }
+        targets = self._targets(run)
         interval = 1.0 / run.rate
         next_at = time.monotonic()
-        deadline = next_at + run.duration_s
-        while not stop.is_set() and next_at < deadline:
-            portal_id = self.rng.choice(run.portal_ids)
-            if ids[portal_id]:
-                changed = self.edit_one(portal_id, self.rng.choice(ids[portal_id]))
-                if changed:
-                    run.changes += 1
-                    run.properties_changed += changed
+        deadline = next_at + run.duration_s if run.duration_s else float("inf")
+        position = 0
+        while targets and not stop.is_set() and next_at < deadline:
+            if run.count:
+                if position >= len(targets):
+                    break
+                portal_id, contact_id = targets[position]
+                position += 1
+            else:
+                portal_id, contact_id = self.rng.choice(targets)
+            changed = self.edit_one(portal_id, contact_id, run.properties_per_change)
+            if changed:
+                run.changes += 1
+                run.properties_changed += changed
             next_at += interval
             stop.wait(max(next_at - time.monotonic(), 0))
         run.running = False
 
-    def edit_one(self, portal_id: int, contact_id: int) -> int:
+    def edit_one(self, portal_id: int, contact_id: int, size: int | None = None) -> int:
         """Apply one edit to a live contact; returns how many properties changed."""
         with self.store.lock:
             contact = self.store.portal(portal_id).contacts.get(contact_id)
@@ -177,7 +215,20 @@ class Simulator:
                 return 0
             props = self.store.portal(portal_id).properties
             edit = bank_edit if set(props) >= BANK_PROPERTIES else generic_edit
-            values = edit(contact, props, self.rng)
+            values: dict[str, str] = {}
+            # One edit by default; with a size, further edits until that many differ.
+            for _ in range(50):
+                values.update(
+                    {
+                        name: value
+                        for name, value in edit(contact, props, self.rng).items()
+                        if name not in values and contact.properties.get(name, "") != value
+                    }
+                )
+                if size is None or len(values) >= size:
+                    break
+            if size is not None:
+                values = dict(list(values.items())[:size])
             try:
                 cleaned = self.store.clean(portal_id, values)
             except StoreError:

@@ -7,6 +7,7 @@ all produce the same events.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable
@@ -117,6 +118,8 @@ class Portal:
     properties: dict[str, PropertyDef] = field(default_factory=dict)
     groups: dict[str, GroupDef] = field(default_factory=dict)
     emails: dict[str, int] = field(default_factory=dict)
+    # Every id ever created and not purged, ascending (ids only grow), for paging.
+    ids: list[int] = field(default_factory=list)
     next_id: int = 1
 
 
@@ -171,6 +174,13 @@ class Store:
         contact = self.portals[portal_id].contacts.get(contact_id)
         if contact is None or contact.archived:
             raise ContactNotFound(str(contact_id))
+        return contact
+
+    def archived_contact(self, portal_id: int, contact_id: str) -> Contact:
+        contacts = self.portals[portal_id].contacts
+        contact = contacts.get(int(contact_id)) if contact_id.isdigit() else None
+        if contact is None or not contact.archived:
+            raise ContactNotFound(contact_id)
         return contact
 
     def find_by(self, portal_id: int, id_property: str | None, value: str) -> Contact:
@@ -233,6 +243,7 @@ class Store:
                 contact_id, cleaned, cleaned["createdate"], cleaned["lastmodifieddate"]
             )
             portal.contacts[contact_id] = contact
+            portal.ids.append(contact_id)
             if email:
                 portal.emails[email] = contact_id
             if not trusted:
@@ -327,6 +338,7 @@ class Store:
             contact = self.live_contact(portal_id, contact_id)
             portal.emails.pop(contact.properties.get("email", "").lower(), None)
             del portal.contacts[contact_id]
+            portal.ids.pop(bisect.bisect_left(portal.ids, contact_id))
             at = now_ms()
             self._emit([Change("privacyDeletion", portal_id, contact_id, source, at)])
             self._emit([Change("deletion", portal_id, contact_id, source, at)])
@@ -355,6 +367,22 @@ class Store:
             }
             self._emit([Change("merge", portal_id, primary_id, source, now_ms(), extra=extra)])
             return primary
+
+    def page(
+        self, portal_id: int, after: int, limit: int, archived: bool
+    ) -> tuple[list[Contact], int | None]:
+        """Up to `limit` contacts with id >= `after`, and the id that starts the next page."""
+        with self.lock:
+            portal = self.portals[portal_id]
+            found: list[Contact] = []
+            for position in range(bisect.bisect_left(portal.ids, after), len(portal.ids)):
+                contact = portal.contacts[portal.ids[position]]
+                if contact.archived != archived:
+                    continue
+                if len(found) == limit:
+                    return found, contact.id
+                found.append(contact)
+            return found, None
 
     def live_contacts(self, portal_id: int) -> list[Contact]:
         with self.lock:

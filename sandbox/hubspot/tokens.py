@@ -136,6 +136,17 @@ class Tokens:
                 self.access[access].revoked = True
             return True
 
+    def revoke_any(self, token: str) -> bool:
+        """A refresh token (with its access tokens) or a single OAuth access token."""
+        if self.revoke_refresh(token):
+            return True
+        with self.lock:
+            access = self.access.get(token)
+            if access is None or access.private or access.revoked:
+                return False
+            access.revoked = True
+            return True
+
     def revoke_portal(self, portal_id: int, *, access: bool, refresh: bool) -> int:
         """Fault knob: invalidate a portal's OAuth tokens, as an uninstall would."""
         count = 0
@@ -150,6 +161,13 @@ class Tokens:
                     if token.portal_id == portal_id and not token.private and not token.revoked:
                         token.revoked = True
                         count += 1
+        return count
+
+    def uninstall(self, portal_id: int) -> int:
+        """Revoke every OAuth token of the portal and stop its webhooks."""
+        count = self.revoke_portal(portal_id, access=True, refresh=True)
+        with self.lock:
+            self.installed.discard(portal_id)
         return count
 
     def expire_portal(self, portal_id: int) -> int:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -46,7 +46,9 @@ CONTACT_EVENT_TYPES = (
     "contact.restore",
     "contact.propertyChange",
 )
-CHANGE_FLAGS = {"creation": "NEW", "deletion": "DELETED", "privacyDeletion": "DELETED"}
+# Recent real creation payloads say CREATED (older HubSpot samples said NEW);
+# property changes carry no changeFlag.
+CHANGE_FLAGS = {"creation": "CREATED", "deletion": "DELETED", "privacyDeletion": "DELETED"}
 
 
 @dataclass
@@ -105,7 +107,9 @@ class Dispatcher:
         self.retries: list[tuple[float, int, Batch]] = []
         self.in_flight = 0
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=config.request_log_size)
-        self.event_ids = itertools.count(1)
+        # Ids keep growing across runs (start from the clock) so that a receiver's
+        # deduplication never mistakes a new run's events for old ones; below 2**53.
+        self.event_ids = itertools.count(int(time.time() * 1000) * 1000)
         self.sequence = itertools.count()
         self.stopping = False
         self.pool = ThreadPoolExecutor(config.webhook_max_concurrency, "sandbox-webhook")
@@ -216,6 +220,8 @@ class Dispatcher:
                 self.pool.submit(self._deliver, batch)
 
     def _sleep_s(self) -> float:
+        if self.faults.faults.webhook_paused:
+            return 0.05  # poll until unpaused; nothing is due meanwhile
         waits = [0.5]
         if self.retries:
             waits.append(self.retries[0][0] - time.monotonic())
@@ -304,6 +310,11 @@ class Dispatcher:
         self.stats.count_webhook("requests_ok" if ok else "requests_failed")
         if ok:
             self.stats.count_webhook("events_delivered", len(batch.events))
+        else:
+            log.info(
+                "sandbox.webhook.delivery-failed",
+                extra={"portal_id": batch.portal_id, "attempt": batch.attempt, "status": status},
+            )
         self.deliveries.append(
             {
                 "at": time.time(),
@@ -348,6 +359,3 @@ class Dispatcher:
     def recent_deliveries(self, limit: int) -> list[dict[str, Any]]:
         with self.cond:
             return list(self.deliveries)[-limit:]
-
-    def describe_subscription(self, sub: Subscription) -> dict[str, Any]:
-        return asdict(sub)

@@ -11,12 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from hubspot import HubSpot
 
 from sandbox.hubspot import SandboxConfig, SandboxServer
-
-SECRET = "test-client-secret"
-CLIENT_ID = "test-client-id"
+from tests.sandbox.helpers import CLIENT_ID, SECRET
 
 
 @pytest.fixture
@@ -45,12 +42,6 @@ def make_sandbox() -> Iterator[Callable[..., SandboxServer]]:
 @pytest.fixture
 def sandbox(make_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
     return make_sandbox()
-
-
-def official_client(server: SandboxServer, token: str | None = None) -> HubSpot:
-    """HubSpot's own client, pointed at the sandbox through its `host` setting."""
-    token = token or server.private_tokens[server.portal_ids[0]]
-    return HubSpot(access_token=token, host=server.base_url)
 
 
 @dataclass

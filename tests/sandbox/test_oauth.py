@@ -10,7 +10,7 @@ import requests
 from hubspot import HubSpot
 from hubspot.oauth.exceptions import ApiException as OAuthApiException
 
-from tests.sandbox.conftest import CLIENT_ID, SECRET, official_client
+from tests.sandbox.helpers import CLIENT_ID, SECRET, official_client
 
 REDIRECT = "http://localhost:5000/oauth/hubspot/callback"
 SCOPES = "oauth crm.objects.contacts.read crm.objects.contacts.write"
@@ -151,3 +151,35 @@ def test_missing_scope_is_403(make_sandbox):
     )
     assert answer.status_code == 403
     assert answer.json()["category"] == "MISSING_SCOPES"
+
+
+def test_v3_token_introspect_and_revoke(sandbox):
+    code = sandbox.authorization_code(redirect_uri=REDIRECT)
+    base = f"{sandbox.base_url}/oauth/v3"
+    client = {"client_id": CLIENT_ID, "client_secret": SECRET}
+    tokens = requests.post(
+        f"{base}/token",
+        data={**client, "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        timeout=5,
+    ).json()
+    seen = requests.post(
+        f"{base}/token/introspect", data={**client, "token": tokens["access_token"]}, timeout=5
+    ).json()
+    assert seen["active"] is True and seen["hub_id"] == sandbox.portal_ids[0]
+    revoked = requests.post(
+        f"{base}/token/revoke", data={**client, "token": tokens["refresh_token"]}, timeout=5
+    )
+    assert revoked.status_code == 200
+    for token in (tokens["refresh_token"], tokens["access_token"]):
+        after = requests.post(
+            f"{base}/token/introspect", data={**client, "token": token}, timeout=5
+        ).json()
+        assert after == {"active": False}
+
+
+def test_redirect_uri_must_be_one_of_the_apps(make_sandbox):
+    server = make_sandbox(redirect_uris=(REDIRECT,), seed_limit=5)
+    assert requests.get(authorize_url(server.base_url), timeout=5).status_code == 200
+    other = authorize_url(server.base_url).replace("localhost:5000", "evil.example")
+    refused = requests.get(other, timeout=5)
+    assert refused.status_code == 400 and "redirect" in refused.text

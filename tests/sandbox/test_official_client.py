@@ -18,7 +18,7 @@ from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from tests.sandbox.conftest import official_client
+from tests.sandbox.helpers import official_client
 
 
 def test_pages_through_every_seeded_contact(sandbox):
@@ -217,3 +217,14 @@ def test_merge_and_gdpr_delete(sandbox):
         with pytest.raises(ContactsApiException) as caught:
             client.crm.contacts.basic_api.get_by_id(gone)
         assert caught.value.status == 404
+
+
+def test_archived_contacts_are_listed_and_read_only_with_archived_true(sandbox):
+    client = official_client(sandbox)
+    client.crm.contacts.basic_api.archive("4")
+    archived = client.crm.contacts.basic_api.get_by_id("4", archived=True)
+    assert archived.archived is True and archived.archived_at is not None
+    page = client.crm.contacts.basic_api.get_page(archived=True)
+    assert [c.id for c in page.results] == ["4"]
+    live = client.crm.contacts.basic_api.get_page(limit=5)
+    assert "4" not in [c.id for c in live.results]

@@ -51,6 +51,10 @@ def portal_arg(portal_id: int) -> int:
     return portal_id
 
 
+def optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @blueprint.get("/")
 def index() -> Response:
     return jsonify(overview())
@@ -139,7 +143,7 @@ def put_rate_limit() -> Response:
 
 @blueprint.post("/portals/<int:portal_id>/revoke-tokens")
 def revoke_tokens(portal_id: int) -> Response:
-    """Body {"access": true, "refresh": true}: what an uninstall does to the app's tokens."""
+    """Body {"access": true, "refresh": true}: the app stays installed (see uninstall)."""
     body = request.get_json(silent=True) or {}
     count = sandbox_of().tokens.revoke_portal(
         portal_arg(portal_id),
@@ -147,6 +151,12 @@ def revoke_tokens(portal_id: int) -> Response:
         refresh=bool(body.get("refresh", True)),
     )
     return jsonify({"revoked": count})
+
+
+@blueprint.post("/portals/<int:portal_id>/uninstall")
+def uninstall(portal_id: int) -> Response:
+    """The admin removes the app: tokens revoked, webhooks for the portal stop."""
+    return jsonify({"revoked": sandbox_of().tokens.uninstall(portal_arg(portal_id))})
 
 
 @blueprint.post("/portals/<int:portal_id>/expire-tokens")
@@ -165,15 +175,21 @@ def restore_contact(portal_id: int, contact_id: int) -> Response:
 
 @blueprint.post("/simulate")
 def simulate() -> Response:
-    """Body {"rate": contacts per second, "duration": seconds, "portalIds": [...]}."""
+    """Body {"rate": contacts/s, "duration": s, "count": contacts, "propertiesPerChange": n,
+    "portalIds": [...]}; all optional (5 per second for 10 s on every portal)."""
     body = json_body()
     sandbox = sandbox_of()
     portal_ids = [portal_arg(int(p)) for p in body.get("portalIds") or sandbox.portal_ids]
+    duration = body.get("duration", None if body.get("count") else 10)
     try:
         run = sandbox.simulator.start(
-            float(body.get("rate", 5)), float(body.get("duration", 10)), portal_ids
+            float(body.get("rate", 5)),
+            None if duration is None else float(duration),
+            portal_ids,
+            count=optional_int(body.get("count")),
+            properties_per_change=optional_int(body.get("propertiesPerChange")),
         )
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise errors.validation(str(error)) from None
     return jsonify(run.to_api())
 

@@ -17,6 +17,10 @@ READ = "crm.objects.contacts.read"
 WRITE = "crm.objects.contacts.write"
 SCHEMA_WRITE = "crm.schemas.contacts.write"
 
+# HubSpot's 429 messages and policy names (usage-details page; hubspot-api-python#117).
+TEN_SECONDLY = ("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING")
+SECONDLY = ("You have reached your secondly limit.", "SECONDLY")
+
 
 def sandbox_of() -> Sandbox:
     return current_app.extensions[EXTENSION]

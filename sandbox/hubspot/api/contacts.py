@@ -37,6 +37,7 @@ from sandbox.hubspot.store import (
 blueprint = Blueprint("contacts", __name__, url_prefix="/crm/v3/objects/contacts")
 
 MAX_BATCH_INPUTS = 100
+MAX_HISTORY_INPUTS = 50  # histories are not returned, but the cap is enforced
 MAX_LIST_LIMIT = 100
 MAX_SEARCH_LIMIT = 200
 MAX_SEARCH_RESULTS = 10_000
@@ -140,24 +141,24 @@ def list_contacts() -> Response:
     archived = request.args.get("archived", "false").lower() == "true"
     names = list_arg("properties")
     with store().lock:
-        contacts = store().portal(g.portal_id).contacts
-        ids = sorted(
-            cid for cid, c in contacts.items() if c.archived == archived and cid >= int(after)
-        )
-        page = [contacts[cid].to_api(names) for cid in ids[:limit]]
+        contacts, next_id = store().page(g.portal_id, int(after), limit, archived)
+        page = [contact.to_api(names) for contact in contacts]
     body: dict[str, Any] = {"results": page}
-    if len(ids) > limit:
-        next_after = str(ids[limit])
-        link = f"{request.base_url}?after={next_after}&limit={limit}"
-        body["paging"] = {"next": {"after": next_after, "link": link}}
+    if next_id is not None:
+        link = f"{request.base_url}?after={next_id}&limit={limit}"
+        body["paging"] = {"next": {"after": str(next_id), "link": link}}
     return jsonify(body)
 
 
 @blueprint.get("/<contact_id>")
 def get_contact(contact_id: str) -> Response:
     require_scope(READ)
+    archived = request.args.get("archived", "false").lower() == "true"
     try:
-        contact = store().find_by(g.portal_id, request.args.get("idProperty"), contact_id)
+        if archived:
+            contact = store().archived_contact(g.portal_id, contact_id)
+        else:
+            contact = store().find_by(g.portal_id, request.args.get("idProperty"), contact_id)
     except ContactNotFound:
         raise errors.not_found() from None
     return jsonify(contact.to_api(list_arg("properties")))
@@ -224,6 +225,11 @@ def batch_read() -> tuple[Response, int]:
     started = now_iso()
     body = json_body()
     inputs = batch_inputs(body)
+    if body.get("propertiesWithHistory") and len(inputs) > MAX_HISTORY_INPUTS:
+        raise errors.validation(
+            "The maximum number of inputs supported in a batch request for property "
+            f"histories is {MAX_HISTORY_INPUTS}"
+        )
     names = body.get("properties") or None
     id_property = body.get("idProperty")
     results, missing = [], []
@@ -340,7 +346,7 @@ def search_contacts() -> Response:
             found = [
                 c for c in store().live_contacts(g.portal_id) if search.matches(c, body, props)
             ]
-        except search.SearchError as error:
+        except ValueError as error:  # SearchError, or a filter value of the wrong kind
             raise errors.validation(str(error)) from None
         found = search.ordered(found, body.get("sorts") or [], props)
         names = body.get("properties") or None

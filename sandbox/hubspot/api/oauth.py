@@ -13,7 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
 
-from sandbox.hubspot.api.common import sandbox_of
+from sandbox.hubspot import errors
+from sandbox.hubspot.api.common import TEN_SECONDLY, sandbox_of
 from sandbox.hubspot.errors import correlation_id
 from sandbox.hubspot.tokens import AccessToken, RefreshToken
 
@@ -65,6 +66,9 @@ def authorize(portal_id: int | None = None) -> Any:
         return error_page("Unknown client_id: no app with this client id exists.")
     if not args.get("redirect_uri"):
         return error_page("Missing redirect_uri.")
+    allowed = sandbox.config.redirect_uris
+    if allowed and args["redirect_uri"] not in allowed:
+        return error_page("The redirect_uri does not match the app's redirect URLs.")
     scopes = (args.get("scope", "") + " " + args.get("optional_scope", "")).split()
     if not args.get("scope"):
         return error_page("Missing scope: the app must ask for at least one scope.")
@@ -141,9 +145,23 @@ def token_answer(access: AccessToken, refresh: RefreshToken) -> Response:
     )
 
 
+# v3 and the date-versioned twins take every parameter in the form body, like v1's
+# token endpoint; v1 is deprecated on 2027-02-16.
+V3_PREFIXES = ("/oauth/v3", "/oauth/2026-03", "/oauth/2026-09")
+
+
 @blueprint.post("/oauth/v1/token")
+@blueprint.post("/oauth/v3/token")
+@blueprint.post("/oauth/2026-03/token")
+@blueprint.post("/oauth/2026-09/token")
 def token() -> Response:
     sandbox = sandbox_of()
+    injected = sandbox.faults.injected_oauth_status()
+    if injected == 429:
+        sandbox.stats.record_429("OAUTH_INJECTED")
+        raise errors.rate_limited(*TEN_SECONDLY)
+    if injected:
+        raise errors.server_error(injected)
     if request.mimetype != "application/x-www-form-urlencoded":
         return oauth_error(
             "BAD_REQUEST", "The body must be application/x-www-form-urlencoded.", "invalid_request"
@@ -239,3 +257,72 @@ def revoke_refresh_token(token: str) -> Response:
             "BAD_REFRESH_TOKEN", "missing or invalid refresh token", "invalid_grant", 404
         )
     return Response(status=204)
+
+
+def client_authenticated() -> Response | None:
+    sandbox = sandbox_of()
+    if request.form.get("client_id") != sandbox.config.client_id:
+        return oauth_error("BAD_CLIENT_ID", "missing or invalid client id", "invalid_client")
+    if request.form.get("client_secret") != sandbox.config.client_secret:
+        return oauth_error(
+            "BAD_CLIENT_SECRET", "missing or invalid client secret", "invalid_client"
+        )
+    return None
+
+
+def introspect() -> Response:
+    """RFC 7662 style: 200 with active false for unknown, expired or revoked tokens."""
+    refused = client_authenticated()
+    if refused is not None:
+        return refused
+    tokens = sandbox_of().tokens
+    value = request.form.get("token", "")
+    access, refresh = tokens.access.get(value), tokens.refresh.get(value)
+    now = time.time()
+    if access is not None and not access.revoked and not access.private:
+        left = access.seconds_left(now)
+        if left <= 0:
+            return jsonify({"active": False})
+        return jsonify(
+            {
+                "active": True,
+                "token_type": "access_token",
+                "client_id": sandbox_of().config.client_id,
+                "hub_id": access.portal_id,
+                "app_id": access.app_id,
+                "user_id": access.user_id,
+                "user": access.user,
+                "scopes": access.scopes,
+                "expires_in": left,
+            }
+        )
+    if refresh is not None and not refresh.revoked:
+        return jsonify(
+            {
+                "active": True,
+                "token_type": "refresh_token",
+                "client_id": sandbox_of().config.client_id,
+                "hub_id": refresh.portal_id,
+                "user_id": refresh.user_id,
+                "user": refresh.user,
+                "scopes": refresh.scopes,
+            }
+        )
+    return jsonify({"active": False})
+
+
+def revoke() -> Response:
+    refused = client_authenticated()
+    if refused is not None:
+        return refused
+    # As RFC 7009 asks: revoking an unknown token is not an error.
+    sandbox_of().tokens.revoke_any(request.form.get("token", ""))
+    return Response(status=200)
+
+
+for _prefix in V3_PREFIXES:
+    _name = _prefix.rsplit("/", 1)[-1].replace("-", "_")
+    blueprint.add_url_rule(
+        f"{_prefix}/token/introspect", f"introspect_{_name}", introspect, methods=["POST"]
+    )
+    blueprint.add_url_rule(f"{_prefix}/token/revoke", f"revoke_{_name}", revoke, methods=["POST"])
