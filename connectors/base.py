@@ -138,6 +138,10 @@ class Connector(ABC):
     name: ClassVar[str]
     scopes: ClassVar[tuple[str, ...]]
     score_fields: ClassVar[tuple[ScoreField, ...]]
+    # Properties that must never be model features: identities (personal data that
+    # says nothing about intent) and bookkeeping the CRM updates on every write,
+    # ours included, which would feed the model its own output.
+    non_feature_properties: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def parse_events(self, payload: Mapping[str, Any]) -> list[ContactEvent]:

@@ -46,6 +46,9 @@ def start_sandbox(contacts: int, port: int | None) -> SandboxServer:
     sandbox = SandboxServer(
         port=port or 0,
         seed_limit=contacts,
+        # The bank rows are in time order; spreading the sample keeps the demo's
+        # history as long and as varied as the full data's.
+        seed_spread=True,
         auto_consent=True,
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,

@@ -45,6 +45,12 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--no-seed", is_flag=True, help="Start with no contacts.")
 @click.option("--limit", "seed_limit", type=int, default=None, help="Seed at most N rows.")
+@click.option(
+    "--spread",
+    "seed_spread",
+    is_flag=True,
+    help="With --limit: take rows evenly spread over the file, not the first N.",
+)
 @click.option("--preset", type=click.Choice(sorted(PRESETS)), default="bank", show_default=True)
 @click.option(
     "--map",
@@ -106,6 +112,7 @@ def hubspot(**options: Any) -> None:
         portals=options["portals"],
         seed=seed,
         seed_limit=options["seed_limit"],
+        seed_spread=options["seed_spread"],
         preset=options["preset"],
         rate_limit=options["rate_limit"],
         rate_interval_s=options["rate_interval"],

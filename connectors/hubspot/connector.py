@@ -75,6 +75,7 @@ class HubSpotConnector(Connector):
     name = "HubSpot"
     scopes = quirks.SCOPES
     score_fields = quirks.SCORE_FIELDS
+    non_feature_properties = quirks.NON_FEATURE_PROPERTIES
 
     def __init__(self, settings: HubSpotSettings, policy: RetryPolicy | None = None) -> None:
         self.settings = settings

@@ -77,6 +77,28 @@ SCORE_FIELDS = (
         "The model that computed the score.",
     ),
 )
+# Never features (see Connector.non_feature_properties).
+NON_FEATURE_PROPERTIES = frozenset(
+    {
+        "hs_object_id",
+        "lastmodifieddate",
+        "hs_lastmodifieddate",
+        "hs_updated_by_user_id",
+        "hs_all_accessible_team_ids",
+        "hs_user_ids_of_all_owners",
+        "hubspot_owner_id",
+        "email",
+        "hs_email_domain",
+        "firstname",
+        "lastname",
+        "phone",
+        "mobilephone",
+        "fax",
+        "address",
+        "hs_ip_timezone",
+    }
+)
+
 # How each of our field types is declared to HubSpot (type, fieldType).
 FIELD_TYPES = {
     "number": ("number", "number"),

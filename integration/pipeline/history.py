@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from connectors.registry import get_connector
 from integration.config import home_dir
 from integration.db import db
 from integration.logs import log_event
@@ -32,6 +33,14 @@ PAGE_SIZE = 100
 TIME_PROPERTIES = ("createdate", "hs_createdate")
 
 
+def not_history(installation_id: int, config: dict[str, Any]) -> set[str]:
+    """Our own fields and the CRM's identity and bookkeeping fields: never features."""
+    with db.transaction() as session:
+        slug = session.get(Installation, installation_id).connector
+    connector = get_connector(slug, config)
+    return connector.score_field_names() | set(connector.non_feature_properties)
+
+
 def pull_file(job_id: int) -> Path:
     return home_dir() / "pulls" / f"job-{job_id}.jsonl.gz"
 
@@ -46,8 +55,8 @@ def pull_history(
     runtime = load_runtime(installation_id, config)
     if runtime is None:
         raise InstallationInactive(f"installation {installation_id} is not active")
-    ours = runtime.connector.score_field_names()
-    properties = [name for name in runtime.properties_to_read() if name not in ours]
+    skip = not_history(installation_id, config)
+    properties = [name for name in runtime.properties_to_read() if name not in skip]
     job = jobs.resume_or_start(installation_id, "training_pull", restart)
     path = pull_file(job.id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +110,10 @@ def train_installation(
     label = settings.label or LEAD_CONVERSION
     time_column = next((name for name in TIME_PROPERTIES if name in frame.columns), None)
     options = TrainingOptions(time_column=time_column, settings=settings)
-    result = train(frame.drop(columns=["id"]), label, options)
+    # The CRM returns some bookkeeping properties whether asked for or not.
+    skip = not_history(installation_id, config)
+    features = frame.drop(columns=[name for name in frame.columns if name == "id" or name in skip])
+    result = train(features, label, options)
     with db.transaction() as session:
         version = registry.register(session, installation_id, result)
         session.flush()

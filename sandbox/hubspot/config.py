@@ -29,6 +29,8 @@ class SandboxConfig:
     # None means the bank marketing copy shipped in the package; "" means no contacts.
     seed: str | Path | None = None
     seed_limit: int | None = None
+    # Take the seed_limit rows evenly spread over the file, not the first ones.
+    seed_spread: bool = False
     preset: str = "bank"
     # HubSpot: 110 requests per rolling 10 s per installed account, search 5/s on its own.
     rate_limit: int = 110

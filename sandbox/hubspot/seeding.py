@@ -172,6 +172,15 @@ def timestamps(preset: Preset, count: int) -> Iterator[tuple[str, str]]:
         yield iso(created), iso(created + timedelta(hours=1))
 
 
+def pick_rows(rows: list[list[str]], limit: int | None, spread: bool) -> list[list[str]]:
+    if limit is None or limit >= len(rows):
+        return rows
+    if not spread:
+        return rows[:limit]
+    step = len(rows) / limit
+    return [rows[int(index * step)] for index in range(limit)]
+
+
 def seed_portal(
     store: Store,
     portal_id: int,
@@ -180,13 +189,18 @@ def seed_portal(
     preset_name: str = "bank",
     mapping: dict[str, str] | None = None,
     limit: int | None = None,
+    spread: bool = False,
 ) -> int:
-    """Define the properties and create one contact per row; returns the count."""
+    """Define the properties and create one contact per row; returns the count.
+
+    `spread` takes `limit` rows evenly spaced over the whole file instead of the
+    first ones, so a small seed of time-ordered data still spans the whole period.
+    """
     preset = PRESETS[preset_name]
     header, every_row = read_rows(path)
     # Types and options come from the whole file, so that a small seed still
     # accepts every value the full data holds.
-    rows = every_row[:limit] if limit is not None else every_row
+    rows = pick_rows(every_row, limit, spread)
     names = {column: property_name(column) for column in header}
     names.update(mapping or {})
     for name in names.values():

@@ -50,6 +50,7 @@ class Sandbox:
                     preset_name=self.config.preset,
                     mapping=mapping,
                     limit=self.config.seed_limit,
+                    spread=self.config.seed_spread,
                 )
 
     def seed_path(self) -> Path | None:

@@ -79,4 +79,9 @@ def test_training_from_the_crm_registers_a_champion(pipeline, sandbox):
     with db.transaction() as session:
         stored = session.scalars(select(ModelVersion)).one()
         assert stored.installation_id == pipeline["installation_id"]
-        assert "lifecyclestage" not in {f["name"] for f in stored.features["used"]}
+        used = {feature["name"] for feature in stored.features["used"]}
+        assert "lifecyclestage" not in used
+        assert used.isdisjoint(
+            {"firstname", "lastname", "email", "lastmodifieddate", "holisticrm_score"}
+        )
+        assert {"age", "campaign"} <= used

@@ -151,3 +151,12 @@ def test_cli_talks_to_a_running_sandbox(sandbox):
         main, ["sandbox", "revoke", *url, str(sandbox.portal_ids[0]), "--uninstall"]
     )
     assert revoked.exit_code == 0 and '"revoked": 0' in revoked.output
+
+
+def test_a_spread_seed_spans_the_whole_file():
+    from sandbox.hubspot.seeding import pick_rows
+
+    rows = [[str(n)] for n in range(10)]
+    assert pick_rows(rows, 3, spread=False) == [["0"], ["1"], ["2"]]
+    assert pick_rows(rows, 3, spread=True) == [["0"], ["3"], ["6"]]
+    assert pick_rows(rows, 20, spread=True) == rows
