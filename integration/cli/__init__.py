@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "integration.cli.serve",
     "integration.cli.jobs",
     "integration.cli.demo",
+    "integration.cli.keys",
     "integration.cli.scoring",
     "sandbox.cli",
 ]
