@@ -2,7 +2,13 @@
 
 Built on the `limits` library: a moving window in Redis when REDIS_URL (or a Redis
 broker) is configured, so all processes draw on one budget; in process memory
-otherwise, which is exact for the single-process embedded default.
+otherwise.
+
+Known shortcoming: in memory, each process has a budget of its own, so on the
+embedded default a worker with several processes (or a backfill running beside
+the worker) can together exceed the CRM's limit. The client then waits out the
+429s the CRM answers; nothing is lost, but the pace is not shared. Set REDIS_URL
+to share it.
 """
 
 from __future__ import annotations
