@@ -19,6 +19,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = None  # the receiver enforces its own limit
+    # The session only carries the OAuth state; Lax lets it come back on the CRM's
+    # redirect, and over HTTPS it is never sent in clear.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = str(config["PUBLIC_BASE_URL"] or "").startswith("https")
     db.configure(config["DATABASE_URL"])
     init_celery(config)
     register_blueprints(app)
