@@ -170,12 +170,12 @@ def sandbox_overrides(config_overrides, sandbox) -> dict:
 def live_app(sandbox_overrides, monkeypatch, tmp_path):
     """Our Flask app on real HTTP; PUBLIC_BASE_URL is its address."""
     from integration.app import create_app
+    from integration.ports import free_port
     from tests.live import LiveServer
 
     monkeypatch.setenv("HOLISTICRM_HOME", str(tmp_path / "home"))
-    app = create_app(sandbox_overrides)
-    server = LiveServer(app)
-    app.config["PUBLIC_BASE_URL"] = server.url
-    server.start()
+    port = free_port()
+    app = create_app({**sandbox_overrides, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
+    server = LiveServer(app, port).start()
     yield app, server.url
     server.stop()

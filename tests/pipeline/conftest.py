@@ -25,12 +25,14 @@ def pipeline(pipeline_overrides, sandbox, monkeypatch, tmp_path):
     """The web app on real HTTP receiving the sandbox's webhooks, and an installation."""
     from connectors.registry import get_connector
     from integration.app import create_app
+    from integration.ports import free_port
     from tests.live import LiveServer
 
     monkeypatch.setenv("HOLISTICRM_HOME", str(tmp_path / "home"))
+    port = free_port()
+    pipeline_overrides = {**pipeline_overrides, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     app = create_app(pipeline_overrides)
-    server = LiveServer(app).start()
-    app.config["PUBLIC_BASE_URL"] = server.url
+    server = LiveServer(app, port).start()
     sandbox.set_webhook_url(f"{server.url}/webhooks/hubspot")
     connector = get_connector("hubspot", app.config)
     keyring = KeyRing(app.config["ENCRYPTION_KEYS"])
