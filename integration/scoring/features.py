@@ -241,7 +241,7 @@ def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
         out[lowered.isin(TRUE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 1.0
         out[lowered.isin(FALSE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 0.0
         return out
-    codes = pd.Categorical(values, categories=spec.categories).codes.astype(np.float64)
+    codes = pd.Index(spec.categories).get_indexer(values.astype(object)).astype(np.float64)
     codes[(codes < 0) & present] = len(spec.categories)  # unseen values: "other"
     codes[~present] = np.nan
     return codes
@@ -252,7 +252,8 @@ def _encode_numeric(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
         # numpy's own parser is about twice as fast as pandas' on clean numbers.
         out = np.array(column.to_numpy(dtype=object), dtype=np.float64)
     except (TypeError, ValueError):
-        out = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = pd.to_numeric(column, errors="coerce")
+        out = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan))  # writable copy
     failed = np.isnan(out) & column.notna().to_numpy()
     if failed.any():
         # Padded or oddly written numbers; "unknown" and friends stay NaN.

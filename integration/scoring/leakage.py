@@ -2,9 +2,9 @@
 
 Three signs, checked in order, none of which depends on a property's name:
 
-1. it predicts the label almost perfectly on its own;
-2. it is filled in almost only for one outcome (written after the fact, like a
+1. it is filled in almost only for one outcome (written after the fact, like a
    "closed won date");
+2. it predicts the label almost perfectly on its own;
 3. on its own it ranks contacts as well as all the other properties together.
    An honest CRM property carries part of the signal; one that carries more than
    everything else combined is usually recorded during or after the outcome
@@ -54,13 +54,14 @@ def find_leaks(
     flagged: set[int] = set()
     for i, auc in single.items():
         gap = _fill_gap(X[:, i], y)
-        if auc >= NEAR_PERFECT_AUC:
-            reason = f"predicts the label almost perfectly on its own (ROC AUC {auc:.2f})"
-        elif gap >= FILL_GAP:
+        # The fill-rate sign is the more telling explanation, so it is named first.
+        if gap >= FILL_GAP:
             reason = (
                 f"filled in almost only for one outcome (fill rates differ by {gap:.0%}), "
                 "so it is probably written after the outcome"
             )
+        elif auc >= NEAR_PERFECT_AUC:
+            reason = f"predicts the label almost perfectly on its own (ROC AUC {auc:.2f})"
         else:
             continue
         flagged.add(i)
