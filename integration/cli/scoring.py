@@ -97,9 +97,7 @@ def train_command(csv_path, target, positive, goal, drop, time_column, time_orde
         settings=settings,
     )
     with clean_errors():
-        # Each source (this file, later an installation's CRM) only has to produce
-        # a frame; training, reporting and saving are shared.
-        frame = read_csv(csv_path)
+        frame = _training_frame(csv_path)
         result = _train_with_progress(frame, label, options)
     _print_result(result)
     if report_dir:
@@ -110,6 +108,13 @@ def train_command(csv_path, target, positive, goal, drop, time_column, time_orde
     if save_path:
         digest = artifacts.save_file(save_path, result.bundle)
         click.echo(f"saved model to {save_path} (sha256 {digest[:12]})")
+
+
+def _training_frame(csv_path: str) -> pd.DataFrame:
+    """The contacts to learn from. Each source only has to produce this frame (one
+    row per contact, values as strings); labels, training, the report and saving
+    are shared. A CRM source (`--installation ID`) slots in here beside the file."""
+    return read_csv(csv_path)
 
 
 def _train_with_progress(frame, label, options) -> TrainingResult:
