@@ -53,7 +53,10 @@ def loads(data: bytes, expected_sha256: str | None) -> dict[str, Any]:
     unexpected = untrusted - TRUSTED_TYPES
     if unexpected:
         raise ArtifactError(f"the model artifact holds untrusted types: {sorted(unexpected)}")
-    bundle = sio.loads(data, trusted=sorted(untrusted))
+    try:
+        bundle = sio.loads(data, trusted=sorted(untrusted))
+    except Exception as exc:  # as above: a damaged archive, whatever skops makes of it
+        raise ArtifactError(f"the model artifact is not readable: {exc}") from exc
     if not isinstance(bundle, dict) or any(key not in bundle for key in REQUIRED_KEYS):
         raise ArtifactError("the model artifact is not a HolistiCrm model")
     if bundle["format"] != FORMAT:

@@ -137,12 +137,10 @@ def infer_types(
 def _infer_kind(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
     if values.empty:
         return IGNORE, "no values"
-    lowered = values.str.lower()
-    distinct = set(lowered.unique()[:3])
-    if len(distinct) <= 2 and len(set(lowered.unique())) <= 2:
-        vocabulary = set(lowered.unique())
-        if vocabulary <= (TRUE_TOKENS | FALSE_TOKENS) and not vocabulary <= TRUE_TOKENS:
-            return BOOLEAN, "inferred"
+    vocabulary = set(values.str.lower().unique())
+    # Two spellings of yes and no; one of each, so "yes"/"y" is not a boolean.
+    if len(vocabulary) == 2 and vocabulary & TRUE_TOKENS and vocabulary & FALSE_TOKENS:
+        return BOOLEAN, "inferred"
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().mean() >= PARSE_SHARE:
         if _looks_like_id(numbers, n_rows):

@@ -145,7 +145,10 @@ def _time_sorted(frame: pd.DataFrame, options: TrainingOptions) -> pd.DataFrame:
     when = parse_dates(text_values(frame[options.time_column]))
     if when.isna().all():
         raise EmptyData(f"time column {options.time_column!r} holds no readable dates")
-    order = np.argsort(when.to_numpy(dtype="datetime64[ns]"), kind="stable")
+    # Rows without a date go first: they can be learned from, but a holdout of
+    # "the most recent contacts" must not be made of contacts of unknown age.
+    key = np.where(when.isna(), np.iinfo(np.int64).min, when.to_numpy(dtype="int64", na_value=0))
+    order = np.argsort(key, kind="stable")
     return frame.iloc[order].reset_index(drop=True)
 
 

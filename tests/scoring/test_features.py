@@ -92,3 +92,8 @@ def test_absent_columns_encode_as_missing(contacts):
     X = encoder.encode(pd.DataFrame({"noise": ["0.5"]}))
     assert X.shape == (1, len(encoder.specs))
     assert np.isnan(X[0]).sum() == len(encoder.specs) - 1
+
+
+def test_boolean_needs_one_spelling_of_each_side():
+    frame = pd.DataFrame({"a": ["yes", "no"] * 3, "b": ["yes", "y"] * 3, "c": ["1", "0"] * 3})
+    assert kinds(infer_types(frame)) == {"a": "boolean", "b": "categorical", "c": "boolean"}

@@ -73,3 +73,12 @@ def test_unknown_drop_and_time_columns_are_named(contacts):
         train(contacts, LEAD_CONVERSION, TrainingOptions(drop=["nope"]))
     with pytest.raises(UnknownColumn, match="when"):
         train(contacts, LEAD_CONVERSION, TrainingOptions(time_column="when"))
+
+
+def test_time_column_orders_rows_and_undated_rows_stay_out_of_the_holdout():
+    from integration.scoring.training import _time_sorted
+
+    frame = pd.DataFrame({"when": ["2024-03-01", "", "2024-01-01T00:00:00Z", "2024-02-01"],
+                          "row": ["0", "1", "2", "3"]})
+    ordered = _time_sorted(frame, TrainingOptions(time_column="when"))
+    assert ordered["row"].tolist() == ["1", "2", "3", "0"]
