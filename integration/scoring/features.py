@@ -36,6 +36,7 @@ MAX_CATEGORIES = 60
 MIN_CATEGORY_COUNT = 5
 ID_UNIQUE_SHARE = 0.9
 MIN_ROWS_FOR_ID_CHECK = 50
+MEMO_LIMIT = 10_000
 
 
 @dataclass
@@ -194,14 +195,35 @@ class FeatureEncoder:
         self.specs = specs
         self.names = [spec.name for spec in specs]
         self.categorical_mask = np.array([spec.kind == CATEGORICAL for spec in specs], dtype=bool)
+        # Raw text -> code per categorical or boolean column. The pipeline scores
+        # batches of ~100 contacts, where cleaning strings with pandas would cost
+        # more than the model; the same few raw values come back batch after batch.
+        self._memo: list[dict[Any, float]] = [{} for _ in specs]
 
     def encode(self, frame: pd.DataFrame, now: datetime | None = None) -> np.ndarray:
         now = now or datetime.now(UTC)
         matrix = np.full((len(frame), len(self.specs)), np.nan, dtype=np.float64)
         for index, spec in enumerate(self.specs):
-            if spec.name in frame.columns:
+            if spec.name not in frame.columns:
+                continue
+            if spec.kind in (CATEGORICAL, BOOLEAN):
+                matrix[:, index] = self._encode_text(index, frame[spec.name])
+            else:
                 matrix[:, index] = _encode_column(spec, frame[spec.name], now)
         return matrix
+
+    def _encode_text(self, index: int, column: pd.Series) -> np.ndarray:
+        codes, distinct = pd.factorize(column, use_na_sentinel=True)
+        memo = self._memo[index]
+        new = [value for value in distinct if value not in memo]
+        if new:
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+            encoded = _encode_distinct(self.specs[index], pd.Series(new, dtype=object))
+            memo.update(zip(new, encoded.tolist(), strict=True))
+        # Code -1 (missing) picks the NaN appended last.
+        table = np.array([memo[value] for value in distinct] + [np.nan], dtype=np.float64)
+        return table[codes]
 
     def display_values(self, index: int, codes: np.ndarray) -> list[str]:
         """Human-readable values of column `index` for the given encoded values."""
@@ -218,6 +240,7 @@ def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.nd
     # Scoring sees ~100k rows in bulk and cleaning every string costs more than the
     # model itself, so numbers go through numpy's parser and text columns are
     # factorised first: only their few distinct values are cleaned and looked up.
+    # (FeatureEncoder also remembers those lookups between calls.)
     if spec.kind == NUMERIC:
         return _encode_numeric(spec, column)
     if spec.kind == DATE:
@@ -226,7 +249,6 @@ def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.nd
         return age.to_numpy(dtype=np.float64, na_value=np.nan)
     codes, distinct = pd.factorize(column, use_na_sentinel=True)
     table = np.append(_encode_distinct(spec, pd.Series(distinct, dtype=object)), np.nan)
-    # Code -1 (missing) picks the NaN appended last.
     return table[codes]
 
 
