@@ -86,28 +86,14 @@ def train(
         say("checking for leakage")
         encoder, X = _guard(encoder, X, y, excluded, options)
     kind, run = _choose_model(X, y, encoder.categorical_mask, options, say)
-    oof = run["oof"]
-    evaluations = {"cv": metrics.evaluate(y, oof)}
-    curves = {"cv": metrics.curves(y, oof)}
-    comparison = (np.arange(len(y)), oof)
-    if "holdout" in run:
-        rows, proba = comparison = run["holdout"]
-        evaluations["time_holdout"] = metrics.evaluate(y[rows], proba)
-        curves["time_holdout"] = metrics.curves(y[rows], proba)
+    evaluations, curves = _evaluations(y, run)
     say("fitting the final model")
     estimator = estimators.build(kind, encoder.categorical_mask, options.seed).fit(X, y)
     say("building reason tables")
-    bundle = {
-        "format": ARTIFACT_FORMAT,
-        "kind": kind,
-        "estimator": estimator,
-        "features": [spec.to_dict() for spec in encoder.specs],
-        "reason_tables": explain.build_tables(estimator, X, encoder, options.seed),
-        "tier_cutoffs": list(tiers.quartile_cutoffs(oof)),
-        "base_rate": float(y.mean()),
-        "label": label.to_dict(),
-    }
-    rows, proba = comparison
+    bundle = _bundle(kind, estimator, encoder, X, y, run["oof"], label, options)
+    # The rows a champion is measured on: the time holdout when there is one, else
+    # every row with its out-of-fold prediction.
+    rows, proba = run.get("holdout") or (np.arange(len(y)), run["oof"])
     return TrainingResult(
         kind=kind,
         bundle=bundle,
@@ -120,6 +106,31 @@ def train(
         comparison_y=y[rows],
         comparison_proba=proba,
     )
+
+
+def _evaluations(y: np.ndarray, run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    evaluations = {"cv": metrics.evaluate(y, run["oof"])}
+    curves = {"cv": metrics.curves(y, run["oof"])}
+    if "holdout" in run:
+        rows, proba = run["holdout"]
+        evaluations["time_holdout"] = metrics.evaluate(y[rows], proba)
+        curves["time_holdout"] = metrics.curves(y[rows], proba)
+    return evaluations, curves
+
+
+def _bundle(kind, estimator, encoder, X, y, oof, label, options) -> dict[str, Any]:
+    """Everything a scorer needs, in types the safe serializer accepts."""
+    return {
+        "format": ARTIFACT_FORMAT,
+        "kind": kind,
+        "estimator": estimator,
+        "features": [spec.to_dict() for spec in encoder.specs],
+        "reason_tables": explain.build_tables(estimator, X, encoder, options.seed),
+        # Out-of-fold scores stand for the scores contacts will really get.
+        "tier_cutoffs": list(tiers.quartile_cutoffs(oof)),
+        "base_rate": float(y.mean()),
+        "label": label.to_dict(),
+    }
 
 
 def _labeled_rows(frame, label, options) -> tuple[pd.DataFrame, np.ndarray]:
