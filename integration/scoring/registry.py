@@ -8,6 +8,7 @@ on which the champion is scored afresh.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,10 @@ from integration.scoring.training import TrainingResult
 log = logging.getLogger(__name__)
 
 CANDIDATE, CHAMPION, RETIRED = "candidate", "champion", "retired"
+# Scorers are kept between calls so their lookup memos stay warm across batches.
+SCORER_CACHE_SIZE = 32
+_scorers: dict[tuple[str, int, str], ModelScorer] = {}
+_scorers_lock = threading.Lock()
 
 
 class VersionNotFound(ScoringError):
@@ -134,7 +139,15 @@ def load_scorer(
     row = champion(session, installation_id)
     if row is None or not _enough(row, settings):
         return PointsScorer(settings)
-    return ModelScorer(load_bundle(row), settings, version=f"v{row.version}")
+    bundle = load_bundle(row)  # checks the hash on every call, cached or not
+    key = (row.artifact_sha256 or "", row.version, repr(settings))
+    with _scorers_lock:
+        scorer = _scorers.get(key)
+        if scorer is None:
+            scorer = _scorers[key] = ModelScorer(bundle, settings, version=f"v{row.version}")
+            while len(_scorers) > SCORER_CACHE_SIZE:
+                _scorers.pop(next(iter(_scorers)))
+    return scorer
 
 
 def _enough(row: ModelVersion, settings: ScoringSettings) -> bool:

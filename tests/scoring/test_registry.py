@@ -89,9 +89,11 @@ def test_cold_start_settings_keep_the_points_model(installation_id, strong):
         assert isinstance(load_scorer(session, installation_id, settings), PointsScorer)
 
 
-def test_tampered_artifact_is_refused(installation_id, strong):
+def test_tampered_artifact_is_refused_even_after_caching(installation_id, strong):
     with db.transaction() as session:
         row = registry.register(session, installation_id, strong)
+        first = load_scorer(session, installation_id, {})
+        assert load_scorer(session, installation_id, {}) is first  # warm between batches
         data = bytearray(row.artifact)
         data[len(data) // 2] ^= 0xFF
         row.artifact = bytes(data)
