@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from integration.scoring.errors import EmptyData, NotEnoughLabels, NoUsableFeatu
 from integration.scoring.features import FeatureEncoder, infer_types, parse_dates, text_values
 from integration.scoring.labels import LabelDefinition, make_labels
 from integration.scoring.settings import ScoringSettings
+
+log = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 # Below either size the simpler model is used: boosting over-fits a few hundred rows.
@@ -94,6 +97,11 @@ def train(
     # The rows a champion is measured on: the time holdout when there is one, else
     # every row with its out-of-fold prediction.
     rows, proba = run.get("holdout") or (np.arange(len(y)), run["oof"])
+    log.info(
+        "scoring.training.done",
+        extra={"kind": kind, "n_rows": len(y), "n_features": len(encoder.specs),
+               "cv_roc_auc": evaluations["cv"]["roc_auc"]},
+    )
     return TrainingResult(
         kind=kind,
         bundle=bundle,
@@ -198,6 +206,7 @@ def _guard(encoder, X, y, excluded, options) -> tuple[FeatureEncoder, np.ndarray
         return encoder, X
     for name, reason in leaks.items():
         excluded[name] = f"leakage: {reason}"
+    log.info("scoring.leakage.excluded", extra={"properties": sorted(leaks)})
     keep = [i for i, name in enumerate(encoder.names) if name not in leaks]
     if not keep:
         raise NoUsableFeatures("every usable property was excluded by the leakage guard")
