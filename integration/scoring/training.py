@@ -82,7 +82,7 @@ def train(
     say("reading labels")
     frame, y = _labeled_rows(frame, label, options)
     _check_enough(y, options.settings)
-    frame = _time_sorted(frame, options)
+    frame, y = _time_sorted(frame, y, options)
     say("typing features")
     encoder, X, excluded = _features(frame, label, options)
     if options.leakage_guard:
@@ -158,9 +158,11 @@ def _check_enough(y: np.ndarray, settings: ScoringSettings) -> None:
         )
 
 
-def _time_sorted(frame: pd.DataFrame, options: TrainingOptions) -> pd.DataFrame:
+def _time_sorted(
+    frame: pd.DataFrame, y: np.ndarray, options: TrainingOptions
+) -> tuple[pd.DataFrame, np.ndarray]:
     if not options.time_column:
-        return frame
+        return frame, y
     when = parse_dates(text_values(frame[options.time_column]))
     if when.isna().all():
         raise EmptyData(f"time column {options.time_column!r} holds no readable dates")
@@ -168,7 +170,7 @@ def _time_sorted(frame: pd.DataFrame, options: TrainingOptions) -> pd.DataFrame:
     # "the most recent contacts" must not be made of contacts of unknown age.
     key = np.where(when.isna(), np.iinfo(np.int64).min, when.to_numpy(dtype="int64", na_value=0))
     order = np.argsort(key, kind="stable")
-    return frame.iloc[order].reset_index(drop=True)
+    return frame.iloc[order].reset_index(drop=True), y[order]
 
 
 def _features(frame, label, options) -> tuple[FeatureEncoder, np.ndarray, dict[str, str]]:

@@ -34,6 +34,8 @@ def test_train_writes_report_and_model_then_score_uses_it(runner, contacts_csv, 
     assert "roc_auc" in result.output and "time_holdout" in result.output
     assert "excluded noise: dropped on request" in result.output
     data = json.loads((report / "metrics.json").read_text())
+    assert data["evaluations"]["cv"]["roc_auc"] > 0.7
+    assert data["evaluations"]["time_holdout"]["roc_auc"] > 0.65  # 240 rows; mixed up: ~0.5
     for evaluation in ("cv", "time_holdout"):
         assert {"roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "n_rows",
                 "n_positive"} <= set(data["evaluations"][evaluation])

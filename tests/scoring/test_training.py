@@ -50,6 +50,14 @@ def test_larger_data_compares_boosting_and_chooses_on_time_holdout():
     assert {"gradient_boosting", "logistic"} <= set(selection)
     assert set(result.metrics["time_holdout"]) >= EVALUATION_KEYS
     assert result.metrics["time_holdout"]["n_rows"] == 500
+    # Labels must stay with their rows through the time sort: both evaluations see
+    # the signal the data was generated with.
+    assert result.metrics["cv"]["roc_auc"] > 0.7
+    assert result.metrics["time_holdout"]["roc_auc"] > 0.7
+    newest = frame.sort_values("createdate", kind="stable").tail(500)
+    assert result.metrics["time_holdout"]["n_positive"] == (
+        newest["lifecyclestage"] == "customer"
+    ).sum()
     assert len(result.comparison_y) == 500
     # The date used for ordering is not also a feature.
     assert "createdate" not in {f["name"] for f in result.features}
@@ -80,5 +88,7 @@ def test_time_column_orders_rows_and_undated_rows_stay_out_of_the_holdout():
 
     frame = pd.DataFrame({"when": ["2024-03-01", "", "2024-01-01T00:00:00Z", "2024-02-01"],
                           "row": ["0", "1", "2", "3"]})
-    ordered = _time_sorted(frame, TrainingOptions(time_column="when"))
+    y = np.array([0, 1, 2, 3])
+    ordered, y = _time_sorted(frame, y, TrainingOptions(time_column="when"))
     assert ordered["row"].tolist() == ["1", "2", "3", "0"]
+    assert y.tolist() == [1, 2, 3, 0]  # the labels travel with their rows
