@@ -210,6 +210,8 @@ class FeatureEncoder:
                 matrix[:, index] = self._encode_text(index, frame[spec.name])
             else:
                 matrix[:, index] = _encode_column(spec, frame[spec.name], now)
+        # "inf" parses as a number, but no model accepts it: treat it as missing.
+        matrix[np.isinf(matrix)] = np.nan
         return matrix
 
     def _encode_text(self, index: int, column: pd.Series) -> np.ndarray:

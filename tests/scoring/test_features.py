@@ -39,6 +39,8 @@ def test_unknown_empty_and_none_are_missing():
     X = FeatureEncoder(typing.specs).encode(frame)
     assert np.isnan(X[1:4, 0]).all() and np.isnan(X[1:4, 1]).all()
     assert X[5, 1] == 4.0
+    inf = FeatureEncoder(typing.specs).encode(pd.DataFrame({"seats": ["inf", "-Infinity"]}))
+    assert np.isnan(inf).all()
 
 
 def test_rare_categories_are_pooled_as_other():
