@@ -239,19 +239,14 @@ class FeatureEncoder:
 
 
 def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
+    """Numbers and dates; text columns go through `FeatureEncoder._encode_text`."""
     # Scoring sees ~100k rows in bulk and cleaning every string costs more than the
-    # model itself, so numbers go through numpy's parser and text columns are
-    # factorised first: only their few distinct values are cleaned and looked up.
-    # (FeatureEncoder also remembers those lookups between calls.)
+    # model itself, so numbers go through numpy's parser first.
     if spec.kind == NUMERIC:
         return _encode_numeric(spec, column)
-    if spec.kind == DATE:
-        parsed = parse_dates(clean(column, spec.missing_values))
-        age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
-        return age.to_numpy(dtype=np.float64, na_value=np.nan)
-    codes, distinct = pd.factorize(column, use_na_sentinel=True)
-    table = np.append(_encode_distinct(spec, pd.Series(distinct, dtype=object)), np.nan)
-    return table[codes]
+    parsed = parse_dates(clean(column, spec.missing_values))
+    age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
+    return age.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
