@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from integration.cli import main
 from integration.db import db
-from integration.scoring import LEAD_CONVERSION, TrainingOptions, registry, train
+from integration.scoring import LEAD_CONVERSION, TrainingOptions, artifacts, registry, train
 
 from .conftest import make_contacts
 
@@ -67,17 +67,33 @@ def test_train_writes_report_and_model_then_score_uses_it(runner, contacts_csv, 
          "no property can be used"),
         ("a;lifecyclestage\n1;lead\n2;customer\n", ["--time-ordered", "--time-column", "a"],
          "either --time-column or --time-ordered"),
+        ("a;lifecyclestage\n1;lead\n2;customer\n", ["--settings", "SETTINGS"],
+         "tier cut-offs must go down"),
     ],
 )
 def test_bad_input_is_a_clear_error_not_a_traceback(runner, tmp_path, content, args, message):
     path = tmp_path / "bad.csv"
     path.write_text(content)
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"tier_cutoffs": [10, 20, 30]}')
+    args = [str(settings) if arg == "SETTINGS" else arg for arg in args]
     result = runner.invoke(main, ["train", "--csv", str(path), "--target", "lifecyclestage",
                                   "--positive", "customer", *args])
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unwritable_output_is_a_clear_error(runner, contacts_csv, tmp_path):
+    model = tmp_path / "model.hcrm"
+    artifacts.save_file(model, train(make_contacts(400, seed=9), LEAD_CONVERSION,
+                                     TrainingOptions(leakage_guard=False, folds=3)).bundle)
+    result = runner.invoke(main, ["score", "--model", str(model), "--csv", str(contacts_csv),
+                                  "--id-column", "hs_object_id",
+                                  "--out", str(tmp_path / "missing" / "dir" / "out.csv")])
+    assert result.exit_code == 1 and "non-existent directory" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_score_refuses_unknown_id_column_and_bad_model(runner, contacts_csv, tmp_path):
