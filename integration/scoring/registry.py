@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from integration.logs import log_event
 from integration.models import ModelVersion, utcnow
 from integration.scoring import artifacts, metrics
 from integration.scoring.errors import ScoringError
@@ -61,10 +62,9 @@ def register(
     session.flush()
     if decision["promoted"]:
         promote(session, row)
-    log.info(
-        "scoring.model.registered",
-        extra={"installation_id": installation_id, "version": row.version,
-               "promoted": decision["promoted"]},
+    log_event(
+        log, "scoring.model.registered", installation=installation_id, version=row.version,
+        promoted=decision["promoted"],
     )
     return row
 
@@ -111,6 +111,7 @@ def rollback(session: Session, installation_id: int | None, version: int) -> Mod
         raise VersionNotFound(f"installation {installation_id} has no model version {version}")
     load_bundle(row)
     promote(session, row)
+    log_event(log, "scoring.model.rolled-back", installation=installation_id, version=version)
     return row
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from integration.logs import log_event
 from integration.scoring import estimators, explain, leakage, metrics, tiers
 from integration.scoring.errors import EmptyData, NotEnoughLabels, NoUsableFeatures, UnknownColumn
 from integration.scoring.features import FeatureEncoder, infer_types, parse_dates, text_values
@@ -97,10 +98,9 @@ def train(
     # The rows a champion is measured on: the time holdout when there is one, else
     # every row with its out-of-fold prediction.
     rows, proba = run.get("holdout") or (np.arange(len(y)), run["oof"])
-    log.info(
-        "scoring.training.done",
-        extra={"kind": kind, "n_rows": len(y), "n_features": len(encoder.specs),
-               "cv_roc_auc": evaluations["cv"]["roc_auc"]},
+    log_event(
+        log, "scoring.training.done", kind=kind, rows=len(y), features=len(encoder.specs),
+        cv_roc_auc=round(evaluations["cv"]["roc_auc"], 4),
     )
     return TrainingResult(
         kind=kind,
@@ -208,7 +208,7 @@ def _guard(encoder, X, y, excluded, options) -> tuple[FeatureEncoder, np.ndarray
         return encoder, X
     for name, reason in leaks.items():
         excluded[name] = f"leakage: {reason}"
-    log.info("scoring.leakage.excluded", extra={"properties": sorted(leaks)})
+    log_event(log, "scoring.leakage.excluded", properties=",".join(sorted(leaks)))
     keep = [i for i, name in enumerate(encoder.names) if name not in leaks]
     if not keep:
         raise NoUsableFeatures("every usable property was excluded by the leakage guard")
