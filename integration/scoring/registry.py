@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from integration.logs import log_event
-from integration.models import ModelVersion, utcnow
+from integration.models import AuditLog, ModelVersion, utcnow
 from integration.scoring import artifacts, metrics
 from integration.scoring.errors import ScoringError
 from integration.scoring.scorer import ModelScorer, PointsScorer, Scorer
@@ -43,6 +43,7 @@ def register(
     result: TrainingResult,
     *,
     min_gain: float = 0.0,
+    actor: str = "system",
 ) -> ModelVersion:
     """Store `result` as the next version; promote it if it beats the champion."""
     payload = artifacts.dumps(result.bundle)
@@ -62,6 +63,7 @@ def register(
     session.flush()
     if decision["promoted"]:
         promote(session, row)
+        _audit(session, row, actor, "model.promoted", decision["why"])
     log_event(
         log, "scoring.model.registered", installation=installation_id, version=row.version,
         promoted=decision["promoted"],
@@ -104,15 +106,29 @@ def promote(session: Session, row: ModelVersion) -> None:
     session.flush()
 
 
-def rollback(session: Session, installation_id: int | None, version: int) -> ModelVersion:
+def rollback(
+    session: Session, installation_id: int | None, version: int, *, actor: str = "cli"
+) -> ModelVersion:
     """Make an earlier version the champion again, after checking its artifact loads."""
     row = session.scalar(_of(installation_id).where(ModelVersion.version == version))
     if row is None:
         raise VersionNotFound(f"installation {installation_id} has no model version {version}")
     load_bundle(row)
     promote(session, row)
+    _audit(session, row, actor, "model.rolled-back", "rollback on request")
     log_event(log, "scoring.model.rolled-back", installation=installation_id, version=version)
     return row
+
+
+def _audit(session: Session, row: ModelVersion, actor: str, action: str, why: str) -> None:
+    session.add(
+        AuditLog(
+            installation_id=row.installation_id,
+            actor=actor,
+            action=action,
+            detail={"version": row.version, "model_version_id": row.id, "why": why},
+        )
+    )
 
 
 def champion(session: Session, installation_id: int | None) -> ModelVersion | None:

@@ -2,7 +2,7 @@ import pytest
 import skops.io as sio
 
 from integration.db import db
-from integration.models import ModelVersion
+from integration.models import AuditLog, ModelVersion
 from integration.scoring import (
     LEAD_CONVERSION,
     ArtifactError,
@@ -76,6 +76,10 @@ def test_better_challenger_replaces_champion_and_rollback_restores(installation_
     with db.transaction() as session:
         registry.rollback(session, installation_id, 1)
     assert statuses(installation_id) == {1: "champion", 2: "retired"}
+    with db.transaction() as session:
+        audit = session.query(AuditLog).order_by(AuditLog.id)
+        trail = [(entry.action, entry.detail["version"]) for entry in audit]
+    assert trail == [("model.promoted", 1), ("model.promoted", 2), ("model.rolled-back", 1)]
     with db.transaction() as session:
         assert load_scorer(session, installation_id, {}).version == "v1"
         with pytest.raises(VersionNotFound):
