@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from integration import migrate
 from integration.db import db
@@ -52,6 +53,14 @@ def make_contacts(n: int = 1500, seed: int = 0, shift: float = 0.0) -> pd.DataFr
     frame.loc[rng.random(n) < 0.05, "hs_analytics_source"] = "unknown"
     frame.loc[rng.random(n) < 0.05, "num_contacted"] = ""
     return frame
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_openmp_thread():
+    """Gradient boosting's OpenMP threads spin against other processes on a busy
+    2-core runner (tests ran 2.5x slower); one thread keeps the suite steady."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
 
 
 @pytest.fixture
