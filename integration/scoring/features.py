@@ -195,9 +195,9 @@ class FeatureEncoder:
         self.specs = specs
         self.names = [spec.name for spec in specs]
         self.categorical_mask = np.array([spec.kind == CATEGORICAL for spec in specs], dtype=bool)
-        # Raw text -> code per categorical or boolean column. The pipeline scores
-        # batches of ~100 contacts, where cleaning strings with pandas would cost
-        # more than the model; the same few raw values come back batch after batch.
+        # Raw value -> encoded value per column. Cleaning and parsing strings costs
+        # more than the model, and CRM columns repeat a few values row after row and
+        # batch after batch, so each distinct raw value is encoded once.
         self._memo: list[dict[Any, float]] = [{} for _ in specs]
 
     def encode(self, frame: pd.DataFrame, now: datetime | None = None) -> np.ndarray:
@@ -206,16 +206,20 @@ class FeatureEncoder:
         for index, spec in enumerate(self.specs):
             if spec.name not in frame.columns:
                 continue
-            if spec.kind in (CATEGORICAL, BOOLEAN):
-                matrix[:, index] = self._encode_text(index, frame[spec.name])
+            if spec.kind == DATE:
+                matrix[:, index] = _encode_dates(spec, frame[spec.name], now)
             else:
-                matrix[:, index] = _encode_column(spec, frame[spec.name], now)
+                matrix[:, index] = self._encode_by_value(index, frame[spec.name])
         # "inf" parses as a number, but no model accepts it: treat it as missing.
         matrix[np.isinf(matrix)] = np.nan
         return matrix
 
-    def _encode_text(self, index: int, column: pd.Series) -> np.ndarray:
+    def _encode_by_value(self, index: int, column: pd.Series) -> np.ndarray:
         codes, distinct = pd.factorize(column, use_na_sentinel=True)
+        if len(distinct) > MEMO_LIMIT:
+            # Mostly unique numbers (amounts, say): remembering them would not pay.
+            values = _encode_distinct(self.specs[index], pd.Series(distinct, dtype=object))
+            return np.append(values, np.nan)[codes]
         memo = self._memo[index]
         new = [value for value in distinct if value not in memo]
         if new:
@@ -238,18 +242,16 @@ class FeatureEncoder:
         return [format_number(code) for code in codes]
 
 
-def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
-    """Numbers and dates; text columns go through `FeatureEncoder._encode_text`."""
-    # Scoring sees ~100k rows in bulk and cleaning every string costs more than the
-    # model itself, so numbers go through numpy's parser first.
-    if spec.kind == NUMERIC:
-        return _encode_numeric(spec, column)
+def _encode_dates(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
     parsed = parse_dates(clean(column, spec.missing_values))
     age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
     return age.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
+    """Encoded values for raw values of a numeric, boolean or categorical column."""
+    if spec.kind == NUMERIC:
+        return _encode_numeric(spec, distinct)
     values = clean(distinct, spec.missing_values)
     present = values.notna().to_numpy()
     if spec.kind == BOOLEAN:
