@@ -50,11 +50,14 @@ def register(main: click.Group) -> None:
 
 @contextmanager
 def clean_errors() -> Iterator[None]:
-    """Bad data ends in one clear line and exit status 1, not a traceback."""
+    """Bad data or an unwritable path ends in one clear line and exit status 1."""
     try:
         yield
     except ScoringError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from exc
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -136,29 +139,33 @@ def train_command(
     """Train and evaluate a scoring model."""
     if time_column and time_ordered:
         raise click.UsageError("use either --time-column or --time-ordered, not both")
-    settings = _settings(settings_path)
-    label = LabelDefinition(property=target, positive=tuple(_split(positive)), goal=goal)
-    options = TrainingOptions(
-        drop=_split(drop),
-        time_column=time_column,
-        time_ordered=time_ordered,
-        model=model_kind,
-        settings=settings,
-    )
     with clean_errors():
-        # Each source (this file, later an installation's CRM) only has to produce
-        # a frame; training, reporting and saving are shared.
-        frame = read_csv(csv_path)
+        label = LabelDefinition(property=target, positive=tuple(_split(positive)), goal=goal)
+        options = TrainingOptions(
+            drop=_split(drop),
+            time_column=time_column,
+            time_ordered=time_ordered,
+            model=model_kind,
+            settings=_settings(settings_path),
+        )
+        frame = _training_frame(csv_path)
         result = _train_with_progress(frame, label, options)
-    _print_result(result)
-    if report_dir:
-        from integration.scoring.report import write_report  # matplotlib only when asked
+        _print_result(result)
+        if report_dir:
+            from integration.scoring.report import write_report  # matplotlib only if asked
 
-        for path in write_report(result, report_dir):
-            click.echo(f"wrote {path}")
-    if save_path:
-        digest = artifacts.save_file(save_path, result.bundle)
-        click.echo(f"saved model to {save_path} (sha256 {digest[:12]})")
+            for path in write_report(result, report_dir):
+                click.echo(f"wrote {path}")
+        if save_path:
+            digest = artifacts.save_file(save_path, result.bundle)
+            click.echo(f"saved model to {save_path} (sha256 {digest[:12]})")
+
+
+def _training_frame(csv_path: str) -> pd.DataFrame:
+    """The contacts to learn from. Each source only has to produce this frame (one
+    row per contact, values as strings); labels, training, the report and saving
+    are shared. A CRM source (`--installation ID`) slots in here beside the file."""
+    return read_csv(csv_path)
 
 
 def _train_with_progress(frame, label, options) -> TrainingResult:
@@ -219,8 +226,8 @@ def _rounded(values: dict[str, Any]) -> dict[str, Any]:
 )
 def score_command(model_path, csv_path, id_column, out_path, settings_path) -> None:
     """Score every row of a CSV file with a saved model."""
-    settings = _settings(settings_path)
     with clean_errors():
+        settings = _settings(settings_path)
         bundle, digest = artifacts.load_file(model_path)
         scorer = ModelScorer(bundle, settings, version=f"file:{digest[:12]}")
         frame = read_csv(csv_path)
@@ -230,7 +237,8 @@ def score_command(model_path, csv_path, id_column, out_path, settings_path) -> N
     table.insert(0, "id", frame[id_column].to_numpy())
     table["reasons"] = table["reasons"].map("; ".join)
     table["probability"] = table["probability"].round(6)
-    table.to_csv(out_path, index=False)
+    with clean_errors():
+        table.to_csv(out_path, index=False)
     click.echo(f"scored {len(table)} contacts with model {scorer.version} -> {out_path}")
 
 

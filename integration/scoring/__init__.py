@@ -17,8 +17,11 @@ input: `EmptyData`, `UnknownColumn`, `SingleClass`, `NoUsableFeatures`, and
 
 Registering, with the champion/challenger decision made inside::
 
-    version = registry.register(session, installation_id, result)  # -> ModelVersion
-    registry.rollback(session, installation_id, version=3)          # -> ModelVersion
+    row = registry.register(session, installation_id, result, min_gain=s.min_gain)
+    # -> ModelVersion; row.status is "champion" when it beat the champion on the
+    #    challenger's holdout (row.metrics["promotion"] says why), else "candidate".
+    registry.rollback(session, installation_id, 3)  # -> ModelVersion, now champion
+    registry.list_versions(session, installation_id)
 
 Scoring, ~100 contacts per call::
 
@@ -29,7 +32,13 @@ Scoring, ~100 contacts per call::
 
 `load_scorer` returns the champion model, or the cold-start `PointsScorer` while
 there is no champion trained on enough labels; its scores say `rule_based=True`.
-`Scorer.score_frame(frame)` is the columnar form for bulk scoring.
+`Scorer.score_frame(frame)` is the columnar form for bulk scoring. Loaded models
+are cached by their verified sha256, so calling `load_scorer` per batch is cheap.
+
+Files (the CLI's --save/--model): `artifacts.save_file(path, result.bundle)` and
+`artifacts.load_file(path) -> (bundle, sha256)`, then `ModelScorer(bundle, settings)`.
+Artifacts are skops archives restricted to an allow list of types; the sha256 is
+checked before anything is unpacked.
 
 Configuration comes from `Installation.settings["scoring"]` (see
 `settings.ScoringSettings`): label, feature_types, missing_values, drop,

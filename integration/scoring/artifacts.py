@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,11 @@ TRUSTED_TYPES = frozenset(
         "sklearn.utils.validation.check_array",
     }
 )
+# Loading takes ~0.2 s; the pipeline asks for the same champion batch after batch.
+# Keyed by the verified sha256, so a cached bundle is exactly the bytes asked for.
+CACHE_SIZE = 16
+_cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
 REQUIRED_KEYS = ("format", "kind", "estimator", "features", "reason_tables", "tier_cutoffs")
 
 
@@ -44,8 +51,22 @@ def dumps(bundle: dict[str, Any]) -> bytes:
 
 def loads(data: bytes, expected_sha256: str | None) -> dict[str, Any]:
     """The bundle inside `data`, after the hash and the type allow list agree."""
-    if not expected_sha256 or not hmac.compare_digest(sha256(data), expected_sha256):
+    digest = sha256(data)
+    if not expected_sha256 or not hmac.compare_digest(digest, expected_sha256):
         raise ArtifactError("the model artifact does not match its sha256; refusing to load it")
+    with _cache_lock:
+        if digest in _cache:
+            _cache.move_to_end(digest)
+            return _cache[digest]
+    bundle = _unpack(data)
+    with _cache_lock:
+        _cache[digest] = bundle
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return bundle
+
+
+def _unpack(data: bytes) -> dict[str, Any]:
     try:
         untrusted = set(sio.get_untrusted_types(data=data))
     except Exception as exc:  # skops raises assorted errors on malformed archives
@@ -53,7 +74,10 @@ def loads(data: bytes, expected_sha256: str | None) -> dict[str, Any]:
     unexpected = untrusted - TRUSTED_TYPES
     if unexpected:
         raise ArtifactError(f"the model artifact holds untrusted types: {sorted(unexpected)}")
-    bundle = sio.loads(data, trusted=sorted(untrusted))
+    try:
+        bundle = sio.loads(data, trusted=sorted(untrusted))
+    except Exception as exc:  # as above: a damaged archive, whatever skops makes of it
+        raise ArtifactError(f"the model artifact is not readable: {exc}") from exc
     if not isinstance(bundle, dict) or any(key not in bundle for key in REQUIRED_KEYS):
         raise ArtifactError("the model artifact is not a HolistiCrm model")
     if bundle["format"] != FORMAT:

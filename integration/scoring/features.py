@@ -36,6 +36,7 @@ MAX_CATEGORIES = 60
 MIN_CATEGORY_COUNT = 5
 ID_UNIQUE_SHARE = 0.9
 MIN_ROWS_FOR_ID_CHECK = 50
+MEMO_LIMIT = 10_000
 
 
 @dataclass
@@ -137,12 +138,10 @@ def infer_types(
 def _infer_kind(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
     if values.empty:
         return IGNORE, "no values"
-    lowered = values.str.lower()
-    distinct = set(lowered.unique()[:3])
-    if len(distinct) <= 2 and len(set(lowered.unique())) <= 2:
-        vocabulary = set(lowered.unique())
-        if vocabulary <= (TRUE_TOKENS | FALSE_TOKENS) and not vocabulary <= TRUE_TOKENS:
-            return BOOLEAN, "inferred"
+    vocabulary = set(values.str.lower().unique())
+    # Two spellings of yes and no; one of each, so "yes"/"y" is not a boolean.
+    if len(vocabulary) == 2 and vocabulary & TRUE_TOKENS and vocabulary & FALSE_TOKENS:
+        return BOOLEAN, "inferred"
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().mean() >= PARSE_SHARE:
         if _looks_like_id(numbers, n_rows):
@@ -196,14 +195,41 @@ class FeatureEncoder:
         self.specs = specs
         self.names = [spec.name for spec in specs]
         self.categorical_mask = np.array([spec.kind == CATEGORICAL for spec in specs], dtype=bool)
+        # Raw value -> encoded value per column. Cleaning and parsing strings costs
+        # more than the model, and CRM columns repeat a few values row after row and
+        # batch after batch, so each distinct raw value is encoded once.
+        self._memo: list[dict[Any, float]] = [{} for _ in specs]
 
     def encode(self, frame: pd.DataFrame, now: datetime | None = None) -> np.ndarray:
         now = now or datetime.now(UTC)
         matrix = np.full((len(frame), len(self.specs)), np.nan, dtype=np.float64)
         for index, spec in enumerate(self.specs):
-            if spec.name in frame.columns:
-                matrix[:, index] = _encode_column(spec, frame[spec.name], now)
+            if spec.name not in frame.columns:
+                continue
+            if spec.kind == DATE:
+                matrix[:, index] = _encode_dates(spec, frame[spec.name], now)
+            else:
+                matrix[:, index] = self._encode_by_value(index, frame[spec.name])
+        # "inf" parses as a number, but no model accepts it: treat it as missing.
+        matrix[np.isinf(matrix)] = np.nan
         return matrix
+
+    def _encode_by_value(self, index: int, column: pd.Series) -> np.ndarray:
+        codes, distinct = pd.factorize(column, use_na_sentinel=True)
+        if len(distinct) > MEMO_LIMIT:
+            # Mostly unique numbers (amounts, say): remembering them would not pay.
+            values = _encode_distinct(self.specs[index], pd.Series(distinct, dtype=object))
+            return np.append(values, np.nan)[codes]
+        memo = self._memo[index]
+        new = [value for value in distinct if value not in memo]
+        if new:
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+            encoded = _encode_distinct(self.specs[index], pd.Series(new, dtype=object))
+            memo.update(zip(new, encoded.tolist(), strict=True))
+        # Code -1 (missing) picks the NaN appended last.
+        table = np.array([memo[value] for value in distinct] + [np.nan], dtype=np.float64)
+        return table[codes]
 
     def display_values(self, index: int, codes: np.ndarray) -> list[str]:
         """Human-readable values of column `index` for the given encoded values."""
@@ -216,23 +242,16 @@ class FeatureEncoder:
         return [format_number(code) for code in codes]
 
 
-def _encode_column(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
-    # Scoring sees ~100k rows in bulk and cleaning every string costs more than the
-    # model itself, so numbers go through numpy's parser and text columns are
-    # factorised first: only their few distinct values are cleaned and looked up.
-    if spec.kind == NUMERIC:
-        return _encode_numeric(spec, column)
-    if spec.kind == DATE:
-        parsed = parse_dates(clean(column, spec.missing_values))
-        age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
-        return age.to_numpy(dtype=np.float64, na_value=np.nan)
-    codes, distinct = pd.factorize(column, use_na_sentinel=True)
-    table = np.append(_encode_distinct(spec, pd.Series(distinct, dtype=object)), np.nan)
-    # Code -1 (missing) picks the NaN appended last.
-    return table[codes]
+def _encode_dates(spec: FeatureSpec, column: pd.Series, now: datetime) -> np.ndarray:
+    parsed = parse_dates(clean(column, spec.missing_values))
+    age = (pd.Timestamp(now) - parsed).dt.total_seconds() / 86400.0
+    return age.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
+    """Encoded values for raw values of a numeric, boolean or categorical column."""
+    if spec.kind == NUMERIC:
+        return _encode_numeric(spec, distinct)
     values = clean(distinct, spec.missing_values)
     present = values.notna().to_numpy()
     if spec.kind == BOOLEAN:
@@ -241,7 +260,7 @@ def _encode_distinct(spec: FeatureSpec, distinct: pd.Series) -> np.ndarray:
         out[lowered.isin(TRUE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 1.0
         out[lowered.isin(FALSE_TOKENS).to_numpy(dtype=bool, na_value=False)] = 0.0
         return out
-    codes = pd.Categorical(values, categories=spec.categories).codes.astype(np.float64)
+    codes = pd.Index(spec.categories).get_indexer(values.astype(object)).astype(np.float64)
     codes[(codes < 0) & present] = len(spec.categories)  # unseen values: "other"
     codes[~present] = np.nan
     return codes
@@ -252,7 +271,8 @@ def _encode_numeric(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
         # numpy's own parser is about twice as fast as pandas' on clean numbers.
         out = np.array(column.to_numpy(dtype=object), dtype=np.float64)
     except (TypeError, ValueError):
-        out = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = pd.to_numeric(column, errors="coerce")
+        out = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan))  # writable copy
     failed = np.isnan(out) & column.notna().to_numpy()
     if failed.any():
         # Padded or oddly written numbers; "unknown" and friends stay NaN.

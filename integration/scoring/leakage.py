@@ -2,9 +2,9 @@
 
 Three signs, checked in order, none of which depends on a property's name:
 
-1. it predicts the label almost perfectly on its own;
-2. it is filled in almost only for one outcome (written after the fact, like a
+1. it is filled in almost only for one outcome (written after the fact, like a
    "closed won date");
+2. it predicts the label almost perfectly on its own;
 3. on its own it ranks contacts as well as all the other properties together.
    An honest CRM property carries part of the signal; one that carries more than
    everything else combined is usually recorded during or after the outcome
@@ -16,15 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+
+from integration.scoring import estimators
 
 NEAR_PERFECT_AUC = 0.95
 FILL_GAP = 0.8
 # Below this a single property is not strong enough to be worth the dominance check.
 DOMINANCE_FLOOR = 0.7
 DOMINANCE_ROUNDS = 3
+# How much better than the rest a single property must rank to be called dominant;
+# a little slack keeps sampling noise from flagging honest strong properties.
+DOMINANCE_MARGIN = 0.01
 SAMPLE_ROWS = 20_000
 QUANTILE_BINS = 20
 SMOOTHING = 20.0
@@ -54,13 +58,14 @@ def find_leaks(
     flagged: set[int] = set()
     for i, auc in single.items():
         gap = _fill_gap(X[:, i], y)
-        if auc >= NEAR_PERFECT_AUC:
-            reason = f"predicts the label almost perfectly on its own (ROC AUC {auc:.2f})"
-        elif gap >= FILL_GAP:
+        # The fill-rate sign is the more telling explanation, so it is named first.
+        if gap >= FILL_GAP:
             reason = (
                 f"filled in almost only for one outcome (fill rates differ by {gap:.0%}), "
                 "so it is probably written after the outcome"
             )
+        elif auc >= NEAR_PERFECT_AUC:
+            reason = f"predicts the label almost perfectly on its own (ROC AUC {auc:.2f})"
         else:
             continue
         flagged.add(i)
@@ -80,7 +85,7 @@ def _dominant(X, y, names, categorical, single, flagged, seed) -> list[LeakageFi
             break
         rest = [i for i in remaining if i != top]
         rest_auc = model_auc(X[:, rest], y, categorical[rest], seed)
-        if single[top] < rest_auc:
+        if single[top] < rest_auc + DOMINANCE_MARGIN:
             break
         flagged.add(top)
         findings.append(
@@ -134,9 +139,9 @@ def model_auc(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, seed: int =
     oof = np.empty(len(y))
     folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
     for fit, held in folds.split(X, y):
-        model = HistGradientBoostingClassifier(
-            max_iter=100, categorical_features=categorical, random_state=seed
-        )
+        # The engine's own regularised boosting: a quick, over-fitting model would
+        # understate "the rest" on small data and flag honest strong properties.
+        model = estimators.build(estimators.GRADIENT_BOOSTING, categorical, seed)
         model.fit(X[fit], y[fit])
         oof[held] = model.predict_proba(X[held])[:, 1]
     return float(roc_auc_score(y, oof))

@@ -8,6 +8,7 @@ on which the champion is scored afresh.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration.models import ModelVersion, utcnow
+from integration.logs import log_event
+from integration.models import AuditLog, ModelVersion, utcnow
 from integration.scoring import artifacts, metrics
 from integration.scoring.errors import ScoringError
 from integration.scoring.scorer import ModelScorer, PointsScorer, Scorer
@@ -25,6 +27,10 @@ from integration.scoring.training import TrainingResult
 log = logging.getLogger(__name__)
 
 CANDIDATE, CHAMPION, RETIRED = "candidate", "champion", "retired"
+# Scorers are kept between calls so their lookup memos stay warm across batches.
+SCORER_CACHE_SIZE = 32
+_scorers: dict[tuple[str, int, str], ModelScorer] = {}
+_scorers_lock = threading.Lock()
 
 
 class VersionNotFound(ScoringError):
@@ -37,6 +43,7 @@ def register(
     result: TrainingResult,
     *,
     min_gain: float = 0.0,
+    actor: str = "system",
 ) -> ModelVersion:
     """Store `result` as the next version; promote it if it beats the champion."""
     payload = artifacts.dumps(result.bundle)
@@ -56,13 +63,10 @@ def register(
     session.flush()
     if decision["promoted"]:
         promote(session, row)
-    log.info(
-        "scoring.model.registered",
-        extra={
-            "installation_id": installation_id,
-            "version": row.version,
-            "promoted": decision["promoted"],
-        },
+        _audit(session, row, actor, "model.promoted", decision["why"])
+    log_event(
+        log, "scoring.model.registered", installation=installation_id, version=row.version,
+        promoted=decision["promoted"],
     )
     return row
 
@@ -78,11 +82,8 @@ def _decide(session, installation_id, result: TrainingResult, min_gain: float) -
         incumbent = metrics.evaluate(result.comparison_y, proba)["roc_auc"]
     except ScoringError as exc:
         # A champion that cannot be loaded or cannot score these rows cannot defend.
-        return {
-            "promoted": True,
-            "why": f"champion v{current.version} unusable: {exc}",
-            "challenger_roc_auc": challenger,
-        }
+        return {"promoted": True, "why": f"champion v{current.version} unusable: {exc}",
+                "challenger_roc_auc": challenger}
     promoted = bool(np.isfinite(challenger) and challenger > incumbent + min_gain)
     comparison = "beats" if promoted else "does not beat"
     return {
@@ -105,14 +106,29 @@ def promote(session: Session, row: ModelVersion) -> None:
     session.flush()
 
 
-def rollback(session: Session, installation_id: int | None, version: int) -> ModelVersion:
+def rollback(
+    session: Session, installation_id: int | None, version: int, *, actor: str = "cli"
+) -> ModelVersion:
     """Make an earlier version the champion again, after checking its artifact loads."""
     row = session.scalar(_of(installation_id).where(ModelVersion.version == version))
     if row is None:
         raise VersionNotFound(f"installation {installation_id} has no model version {version}")
     load_bundle(row)
     promote(session, row)
+    _audit(session, row, actor, "model.rolled-back", "rollback on request")
+    log_event(log, "scoring.model.rolled-back", installation=installation_id, version=version)
     return row
+
+
+def _audit(session: Session, row: ModelVersion, actor: str, action: str, why: str) -> None:
+    session.add(
+        AuditLog(
+            installation_id=row.installation_id,
+            actor=actor,
+            action=action,
+            detail={"version": row.version, "model_version_id": row.id, "why": why},
+        )
+    )
 
 
 def champion(session: Session, installation_id: int | None) -> ModelVersion | None:
@@ -140,7 +156,15 @@ def load_scorer(
     row = champion(session, installation_id)
     if row is None or not _enough(row, settings):
         return PointsScorer(settings)
-    return ModelScorer(load_bundle(row), settings, version=f"v{row.version}")
+    bundle = load_bundle(row)  # checks the hash on every call, cached or not
+    key = (row.artifact_sha256 or "", row.version, repr(settings))
+    with _scorers_lock:
+        scorer = _scorers.get(key)
+        if scorer is None:
+            scorer = _scorers[key] = ModelScorer(bundle, settings, version=f"v{row.version}")
+            while len(_scorers) > SCORER_CACHE_SIZE:
+                _scorers.pop(next(iter(_scorers)))
+    return scorer
 
 
 def _enough(row: ModelVersion, settings: ScoringSettings) -> bool:

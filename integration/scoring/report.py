@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 
 from integration.scoring.training import TrainingResult
 
-TITLES = {"cv": "5-fold cross-validation", "time_holdout": "time-ordered holdout (last 20 %)"}
+TITLES = {"cv": "cross-validation", "time_holdout": "time-ordered holdout (last 20 %)"}
 
 
 def report_data(result: TrainingResult) -> dict[str, Any]:
@@ -49,6 +49,7 @@ def _plots(curves: dict[str, Any], directory: Path) -> list[Path]:
         figure, axes = plt.subplots(figsize=(6, 4.5), dpi=110)
         for evaluation, points in curves.items():
             draw(axes, points, TITLES.get(evaluation, evaluation))
+        _reference(axes, name)
         axes.grid(alpha=0.3)
         axes.legend(loc="best", fontsize=8)
         figure.tight_layout()
@@ -59,16 +60,24 @@ def _plots(curves: dict[str, Any], directory: Path) -> list[Path]:
     return paths
 
 
+def _reference(axes, name: str) -> None:
+    """What no skill (ROC, lift) or perfect calibration would look like."""
+    if name == "lift":
+        axes.axhline(1.0, linestyle=":", color="grey", label="random order")
+    elif name == "roc":
+        axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random order")
+    else:
+        axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
+
+
 def _roc(axes, points, label) -> None:
     axes.plot(points["roc"]["fpr"], points["roc"]["tpr"], label=label)
-    axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
     axes.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
 
 
 def _lift(axes, points, label) -> None:
     shares = [100 * share for share in points["lift"]["share"]]
     axes.plot(shares, points["lift"]["lift"], label=label)
-    axes.axhline(1.0, linestyle=":", color="grey")
     axes.set(
         xlabel="top % of contacts by score",
         ylabel="lift (positive rate / overall rate)",
@@ -77,15 +86,7 @@ def _lift(axes, points, label) -> None:
 
 
 def _calibration(axes, points, label) -> None:
-    axes.plot(
-        points["calibration"]["predicted"],
-        points["calibration"]["observed"],
-        marker="o",
-        label=label,
-    )
-    axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
-    axes.set(
-        xlabel="predicted probability",
-        ylabel="observed rate",
-        title="Calibration (deciles of predicted probability)",
-    )
+    axes.plot(points["calibration"]["predicted"], points["calibration"]["observed"],
+              marker="o", label=label)
+    axes.set(xlabel="predicted probability", ylabel="observed rate",
+             title="Calibration (deciles of predicted probability)")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from integration.scoring import actions, explain, points, tiers
 from integration.scoring.features import FeatureEncoder, FeatureSpec
@@ -18,6 +19,10 @@ from integration.scoring.labels import LabelDefinition
 from integration.scoring.settings import ScoringSettings, as_settings
 
 OUTPUT_COLUMNS = ["probability", "score", "tier", "reasons", "action"]
+# Below this many rows the model predicts on one thread: starting OpenMP threads
+# for a 100-contact batch costs more than the prediction, and several workers on
+# one machine would fight over the cores (5x slower measured under load).
+SINGLE_THREAD_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,18 @@ class ModelScorer(Scorer):
         self.writer = explain.ReasonWriter(self.encoder, self.settings.reason_templates)
 
     def predict_proba(self, frame: pd.DataFrame, now: datetime | None = None) -> np.ndarray:
-        return self.estimator.predict_proba(self.encoder.encode(frame, now))[:, 1]
+        return self._predict(self.encoder.encode(frame, now))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        if len(X) >= SINGLE_THREAD_ROWS:
+            return self.estimator.predict_proba(X)[:, 1]
+        # Process-wide while it lasts; workers run one task per process (prefork).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self.estimator.predict_proba(X)[:, 1]
 
     def score_frame(self, frame: pd.DataFrame, now: datetime | None = None) -> pd.DataFrame:
         X = self.encoder.encode(frame, now)
-        probability = self.estimator.predict_proba(X)[:, 1]
+        probability = self._predict(X)
         score = tiers.to_scores(probability)
         tier = tiers.assign_tiers(probability, self.cutoffs)
         contrib = explain.contributions(X, self.tables, self.encoder)

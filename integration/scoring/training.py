@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,11 +13,14 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from integration.logs import log_event
 from integration.scoring import estimators, explain, leakage, metrics, tiers
 from integration.scoring.errors import EmptyData, NotEnoughLabels, NoUsableFeatures, UnknownColumn
 from integration.scoring.features import FeatureEncoder, infer_types, parse_dates, text_values
 from integration.scoring.labels import LabelDefinition, make_labels
 from integration.scoring.settings import ScoringSettings
+
+log = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 # Below either size the simpler model is used: boosting over-fits a few hundred rows.
@@ -79,35 +83,25 @@ def train(
     say("reading labels")
     frame, y = _labeled_rows(frame, label, options)
     _check_enough(y, options.settings)
-    frame = _time_sorted(frame, options)
+    frame, y = _time_sorted(frame, y, options)
     say("typing features")
     encoder, X, excluded = _features(frame, label, options)
     if options.leakage_guard:
         say("checking for leakage")
         encoder, X = _guard(encoder, X, y, excluded, options)
     kind, run = _choose_model(X, y, encoder.categorical_mask, options, say)
-    oof = run["oof"]
-    evaluations = {"cv": metrics.evaluate(y, oof)}
-    curves = {"cv": metrics.curves(y, oof)}
-    comparison = (np.arange(len(y)), oof)
-    if "holdout" in run:
-        rows, proba = comparison = run["holdout"]
-        evaluations["time_holdout"] = metrics.evaluate(y[rows], proba)
-        curves["time_holdout"] = metrics.curves(y[rows], proba)
+    evaluations, curves = _evaluations(y, run)
     say("fitting the final model")
     estimator = estimators.build(kind, encoder.categorical_mask, options.seed).fit(X, y)
     say("building reason tables")
-    bundle = {
-        "format": ARTIFACT_FORMAT,
-        "kind": kind,
-        "estimator": estimator,
-        "features": [spec.to_dict() for spec in encoder.specs],
-        "reason_tables": explain.build_tables(estimator, X, encoder, options.seed),
-        "tier_cutoffs": list(tiers.quartile_cutoffs(oof)),
-        "base_rate": float(y.mean()),
-        "label": label.to_dict(),
-    }
-    rows, proba = comparison
+    bundle = _bundle(kind, estimator, encoder, X, y, run["oof"], label, options)
+    # The rows a champion is measured on: the time holdout when there is one, else
+    # every row with its out-of-fold prediction.
+    rows, proba = run.get("holdout") or (np.arange(len(y)), run["oof"])
+    log_event(
+        log, "scoring.training.done", kind=kind, rows=len(y), features=len(encoder.specs),
+        cv_roc_auc=round(evaluations["cv"]["roc_auc"], 4),
+    )
     return TrainingResult(
         kind=kind,
         bundle=bundle,
@@ -120,6 +114,31 @@ def train(
         comparison_y=y[rows],
         comparison_proba=proba,
     )
+
+
+def _evaluations(y: np.ndarray, run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    evaluations = {"cv": metrics.evaluate(y, run["oof"])}
+    curves = {"cv": metrics.curves(y, run["oof"])}
+    if "holdout" in run:
+        rows, proba = run["holdout"]
+        evaluations["time_holdout"] = metrics.evaluate(y[rows], proba)
+        curves["time_holdout"] = metrics.curves(y[rows], proba)
+    return evaluations, curves
+
+
+def _bundle(kind, estimator, encoder, X, y, oof, label, options) -> dict[str, Any]:
+    """Everything a scorer needs, in types the safe serializer accepts."""
+    return {
+        "format": ARTIFACT_FORMAT,
+        "kind": kind,
+        "estimator": estimator,
+        "features": [spec.to_dict() for spec in encoder.specs],
+        "reason_tables": explain.build_tables(estimator, X, encoder, options.seed),
+        # Out-of-fold scores stand for the scores contacts will really get.
+        "tier_cutoffs": list(tiers.quartile_cutoffs(oof)),
+        "base_rate": float(y.mean()),
+        "label": label.to_dict(),
+    }
 
 
 def _labeled_rows(frame, label, options) -> tuple[pd.DataFrame, np.ndarray]:
@@ -139,14 +158,19 @@ def _check_enough(y: np.ndarray, settings: ScoringSettings) -> None:
         )
 
 
-def _time_sorted(frame: pd.DataFrame, options: TrainingOptions) -> pd.DataFrame:
+def _time_sorted(
+    frame: pd.DataFrame, y: np.ndarray, options: TrainingOptions
+) -> tuple[pd.DataFrame, np.ndarray]:
     if not options.time_column:
-        return frame
+        return frame, y
     when = parse_dates(text_values(frame[options.time_column]))
     if when.isna().all():
         raise EmptyData(f"time column {options.time_column!r} holds no readable dates")
-    order = np.argsort(when.to_numpy(dtype="datetime64[ns]"), kind="stable")
-    return frame.iloc[order].reset_index(drop=True)
+    # Rows without a date go first: they can be learned from, but a holdout of
+    # "the most recent contacts" must not be made of contacts of unknown age.
+    key = np.where(when.isna(), np.iinfo(np.int64).min, when.to_numpy(dtype="int64", na_value=0))
+    order = np.argsort(key, kind="stable")
+    return frame.iloc[order].reset_index(drop=True), y[order]
 
 
 def _features(frame, label, options) -> tuple[FeatureEncoder, np.ndarray, dict[str, str]]:
@@ -182,6 +206,7 @@ def _guard(encoder, X, y, excluded, options) -> tuple[FeatureEncoder, np.ndarray
         return encoder, X
     for name, reason in leaks.items():
         excluded[name] = f"leakage: {reason}"
+    log_event(log, "scoring.leakage.excluded", properties=",".join(sorted(leaks)))
     keep = [i for i, name in enumerate(encoder.names) if name not in leaks]
     if not keep:
         raise NoUsableFeatures("every usable property was excluded by the leakage guard")
