@@ -14,6 +14,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from connectors.errors import ConnectorError
 from integration.cli.common import echo_json, echo_table, open_database
 from integration.db import db
 from integration.scoring import (
@@ -78,14 +79,19 @@ def _settings(path: str | None) -> ScoringSettings:
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False),
-    required=True,
     help="Contacts, one per row; the delimiter is detected.",
 )
-@click.option("--target", required=True, help="Column holding the outcome.")
+@click.option(
+    "--installation",
+    "installation_id",
+    type=int,
+    help="Instead of a file: pull the history of this installation's CRM, then register.",
+)
+@click.option("--restart", is_flag=True, help="With --installation: pull from the start again.")
+@click.option("--target", help="Column holding the outcome (with --installation: its label).")
 @click.option(
     "--positive",
     multiple=True,
-    required=True,
     help="Value(s) of the target that count as yes (repeat or comma-separate).",
 )
 @click.option(
@@ -125,6 +131,8 @@ def _settings(path: str | None) -> ScoringSettings:
 )
 def train_command(
     csv_path,
+    installation_id,
+    restart,
     target,
     positive,
     goal,
@@ -136,9 +144,16 @@ def train_command(
     report_dir,
     save_path,
 ) -> None:
-    """Train and evaluate a scoring model."""
+    """Train and evaluate a scoring model, from a CSV file or from a CRM's history."""
     if time_column and time_ordered:
         raise click.UsageError("use either --time-column or --time-ordered, not both")
+    if (csv_path is None) == (installation_id is None):
+        raise click.UsageError("give either --csv FILE or --installation ID")
+    if installation_id is not None:
+        _train_installation(installation_id, restart, target, positive, goal, report_dir)
+        return
+    if not target or not positive:
+        raise click.UsageError("--csv needs --target and --positive")
     with clean_errors():
         label = LabelDefinition(property=target, positive=tuple(_split(positive)), goal=goal)
         options = TrainingOptions(
@@ -159,6 +174,42 @@ def train_command(
         if save_path:
             digest = artifacts.save_file(save_path, result.bundle)
             click.echo(f"saved model to {save_path} (sha256 {digest[:12]})")
+
+
+def _train_installation(installation_id, restart, target, positive, goal, report_dir) -> None:
+    """Pull the CRM's contacts (resumable), train with the installation's label
+    definition (or --target/--positive), and register the model as a version."""
+    from integration.pipeline.backfill import InstallationInactive
+    from integration.pipeline.history import train_installation
+
+    config = open_database()
+    label = None
+    if target:
+        label = LabelDefinition(property=target, positive=tuple(_split(positive)), goal=goal)
+    bar = tqdm(desc="pulling contacts", unit="contact", dynamic_ncols=True)
+
+    def on_page(done: int, total: int | None) -> None:
+        bar.total = total or bar.total
+        bar.update(done - bar.n)
+
+    try:
+        with clean_errors():
+            result, version = train_installation(
+                installation_id, config, on_page, restart=restart, label=label
+            )
+    except (InstallationInactive, ConnectorError) as exc:
+        raise click.ClickException(
+            f"{exc}; the pull resumes where it stopped when you run the command again"
+        ) from exc
+    finally:
+        bar.close()
+    _print_result(result)
+    click.echo(f"registered as version {version.version}: {version.status}")
+    if report_dir:
+        from integration.scoring.report import write_report
+
+        for path in write_report(result, report_dir):
+            click.echo(f"wrote {path}")
 
 
 def _training_frame(csv_path: str) -> pd.DataFrame:

@@ -24,7 +24,14 @@ from integration.models import Installation, ModelVersion
 from integration.pipeline import jobs
 from integration.pipeline.backfill import InstallationInactive
 from integration.pipeline.runtime import forget, load_runtime
-from integration.scoring import LEAD_CONVERSION, ScoringSettings, TrainingOptions, registry, train
+from integration.scoring import (
+    LEAD_CONVERSION,
+    LabelDefinition,
+    ScoringSettings,
+    TrainingOptions,
+    registry,
+    train,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +109,15 @@ def train_installation(
     config: dict[str, Any],
     on_page: Callable[[int, int | None], None] | None = None,
     restart: bool = False,
+    label: LabelDefinition | None = None,
 ) -> tuple[Any, ModelVersion]:
-    """Pull, train with the installation's label definition, register; (result, version)."""
+    """Pull, train with the installation's label definition, register; (result, version).
+
+    `label` overrides the installation's definition (default: lead conversion)."""
     frame = pull_history(installation_id, config, on_page, restart)
     with db.transaction() as session:
         settings = ScoringSettings.from_mapping(session.get(Installation, installation_id).settings)
-    label = settings.label or LEAD_CONVERSION
+    label = label or settings.label or LEAD_CONVERSION
     time_column = next((name for name in TIME_PROPERTIES if name in frame.columns), None)
     options = TrainingOptions(time_column=time_column, settings=settings)
     # The CRM returns some bookkeeping properties whether asked for or not.

@@ -85,3 +85,26 @@ def test_training_from_the_crm_registers_a_champion(pipeline, sandbox):
             {"firstname", "lastname", "email", "lastmodifieddate", "holisticrm_score"}
         )
         assert {"age", "campaign"} <= used
+
+
+def test_train_command_from_the_crm(pipeline, monkeypatch):
+    from click.testing import CliRunner
+
+    from integration.cli import main
+
+    for key in ("DATABASE_URL", "HUBSPOT_API_BASE_URL", "HUBSPOT_AUTH_BASE_URL",
+                "HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET"):
+        monkeypatch.setenv(key, str(pipeline["config"][key]))
+    monkeypatch.setenv("ENCRYPTION_KEYS", ",".join(pipeline["config"]["ENCRYPTION_KEYS"]))
+    installation = str(pipeline["installation_id"])
+    # 300 early bank contacts hold too few customers: a clear message, no traceback.
+    refused = CliRunner().invoke(main, ["train", "--installation", installation])
+    assert refused.exit_code == 1
+    assert "needs at least" in refused.output and "Traceback" not in refused.output
+    # Counting "housing = yes" as the outcome gives plenty of positives.
+    ok = CliRunner().invoke(main, ["train", "--installation", installation, "--target",
+                                   "housing", "--positive", "yes"])
+    assert ok.exit_code == 0, ok.output
+    assert "registered as version 1: champion" in ok.output
+    both = CliRunner().invoke(main, ["train", "--installation", installation, "--csv", "x.csv"])
+    assert both.exit_code == 2
