@@ -149,16 +149,19 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
 ):
     ids = crm.ids(30)
     doomed = start_worker("doomed")
-    # Every API answer takes 1.5 s: the batch read answers, then the write is in
+    # Every API answer takes 2 s: the batch read answers, then the write is in
     # flight when the worker dies, and the CRM applies it after the crash.
-    sandbox.set_faults(latency_ms=1500)
+    sandbox.set_faults(latency_ms=2000)
     crm.update({cid: {"campaign": "6", "pdays": "5"} for cid in ids})
     wait_until(lambda: batch_reads_answered(sandbox) >= 1, 30, message="the batch read")
-    time.sleep(0.5)
+    time.sleep(0.8)
     doomed.kill()
     sandbox.reset_faults()
     # The dead worker's claims are still there; only the lease brings them back.
     assert event_counts().get("processing", 0) == len(ids) * 2
+    wait_until(
+        lambda: len(sandbox.app_writes_by_contact()) == len(ids), 10, message="the orphan write"
+    )
 
     successor = start_worker("successor")
     wait_for_settled_inbox(sandbox, successor)
