@@ -31,7 +31,6 @@ FAST_RECOVERY = {
     "CLAIM_LEASE_S": 5,
     "SWEEP_PENDING_AFTER_S": 1,
     "SWEEP_INTERVAL_S": 1.0,
-    "HUBSPOT_RETRY_TIME_SCALE": 0.01,
 }
 FINISHED = {"done", "ignored"}
 
@@ -47,9 +46,19 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def pipeline_overrides(sandbox_overrides, request) -> dict:
+def retry_time_scale() -> float:
+    """Compresses the connector's retry pauses; a test may parametrize it."""
+    return 0.01
+
+
+@pytest.fixture
+def pipeline_overrides(sandbox_overrides, retry_time_scale, request) -> dict:
     """Fast recovery; a test that asks for `private_redis` gets it as the broker."""
-    overrides = {**sandbox_overrides, **FAST_RECOVERY}
+    overrides = {
+        **sandbox_overrides,
+        **FAST_RECOVERY,
+        "HUBSPOT_RETRY_TIME_SCALE": retry_time_scale,
+    }
     if "private_redis" in request.fixturenames:
         overrides["CELERY_BROKER_URL"] = request.getfixturevalue("private_redis").url
     return overrides
@@ -128,6 +137,13 @@ def batch_reads_answered(sandbox) -> int:
         for key, count in sandbox.stats()["requests"].items()
         if key.startswith("POST /crm/v3/objects/contacts/batch/read 2")
     )
+
+
+def finished_after_pause(worker: Worker) -> bool:
+    """The worker finished a batch after it paused for a rate limit."""
+    output = worker.output()
+    paused = output.find("hubspot.rate-limited")
+    return paused >= 0 and "pipeline.batch-done" in output[paused:]
 
 
 def every_contact_id(crm) -> list[str]:
@@ -261,3 +277,35 @@ def test_a_token_expiring_mid_backfill_is_refreshed_once_for_backfill_and_worker
     with db.transaction() as session:
         assert session.get(Installation, pipeline["installation_id"]).status == "active"
         assert [job.status for job in session.query(SyncJob)] == ["done"]
+
+
+@pytest.mark.parametrize("retry_time_scale", [0.8])
+def test_a_batch_outliving_its_claim_lease_is_not_taken_over(
+    pipeline, start_worker, crm, sandbox
+):
+    ids = crm.ids(10)
+    first = start_worker("first")
+    other = start_worker("other")
+    # API answers take 1 s, and the batch's write is answered with a 429 that the
+    # client honours for 10 s x 0.8: the batch outlives its 5 s claim lease while
+    # its worker is alive and well. The other worker must not take it over, or
+    # both write the same change.
+    sandbox.set_faults(latency_ms=1000)
+    crm.update({cid: {"campaign": "8"} for cid in ids})
+    wait_until(lambda: batch_reads_answered(sandbox) >= 1, 30, message="the batch read")
+    sandbox.set_faults(throttle_next=1)
+    wait_until(
+        lambda: sandbox.stats()["rate_limited"].get("INJECTED") == 1, 10, message="the 429"
+    )
+    sandbox.reset_faults()
+    # The paused batch goes on after its pause, lease or not: wait for its end.
+    wait_until(
+        lambda: finished_after_pause(first) or finished_after_pause(other),
+        30,
+        message="the paused batch to finish",
+    )
+    wait_for_settled_inbox(sandbox, first, timeout=40)
+
+    assert_every_event_processed()
+    assert_final_scores_in_crm(pipeline, ids)
+    assert sandbox.app_writes_by_contact() == {cid: 1 for cid in ids}
