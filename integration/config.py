@@ -121,6 +121,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": env_str("REDIS_URL"),
         # Requests per window per CRM account, shared by all workers (`limits` syntax).
         "HUBSPOT_RATE_LIMIT": env_str("HUBSPOT_RATE_LIMIT", "105/10seconds"),
+        # Multiplies the connector's retry pauses (429 waits, 5xx backoff); below 1 only
+        # against a sandbox, where tests and demos compress time.
+        "HUBSPOT_RETRY_TIME_SCALE": env_float("HUBSPOT_RETRY_TIME_SCALE", 1.0),
         # The sweeper re-enqueues inbox rows still pending after this many seconds.
         "SWEEP_PENDING_AFTER_S": env_int("SWEEP_PENDING_AFTER_S", 30),
         "SWEEP_INTERVAL_S": env_float("SWEEP_INTERVAL_S", 30.0),

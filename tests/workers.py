@@ -29,10 +29,19 @@ def env_for(config: dict, home: Path) -> dict[str, str]:
 
 
 class Worker:
-    def __init__(self, config: dict, home: Path, concurrency: int = 1, name: str = "w1") -> None:
+    def __init__(
+        self,
+        config: dict,
+        home: Path,
+        concurrency: int = 1,
+        name: str = "w1",
+        beat: bool = False,
+    ) -> None:
         self.env = env_for(config, home)
         self.concurrency = concurrency
         self.name = name
+        self.home = home
+        self.beat = beat  # also run the beat scheduler (the sweeper) in this process
         self.log = home / f"worker-{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -57,6 +66,9 @@ class Worker:
             "--without-mingle",
             "--without-heartbeat",
         ]
+        if self.beat:
+            schedule = self.home / f"beat-schedule-{self.name}"
+            command += ["--beat", "--schedule", str(schedule)]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 command,

@@ -34,6 +34,7 @@ class HubSpotSettings:
     auth_base: str
     rate_limit: str = quirks.RATE_LIMIT
     redis_url: str | None = None
+    retry_time_scale: float = 1.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> HubSpotSettings:
@@ -45,6 +46,7 @@ class HubSpotSettings:
             auth_base=config["HUBSPOT_AUTH_BASE_URL"],
             rate_limit=config.get("HUBSPOT_RATE_LIMIT") or quirks.RATE_LIMIT,
             redis_url=config.get("RATE_LIMIT_REDIS_URL"),
+            retry_time_scale=float(config.get("HUBSPOT_RETRY_TIME_SCALE", 1.0)),
         )
 
 
@@ -79,6 +81,8 @@ class HubSpotConnector(Connector):
 
     def __init__(self, settings: HubSpotSettings, policy: RetryPolicy | None = None) -> None:
         self.settings = settings
+        if policy is None and settings.retry_time_scale != 1.0:
+            policy = RetryPolicy(time_scale=settings.retry_time_scale)
         self.policy = policy
         self.limiter = AccountRateLimiter(settings.rate_limit, settings.redis_url, "hubspot")
         self.session = requests.Session()

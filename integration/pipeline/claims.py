@@ -42,6 +42,21 @@ def claim_pending(
     return sorted(session.execute(statement).scalars())
 
 
+def renew_claims(session: Session, event_ids: list[int], worker: str) -> int:
+    """Extend the lease of events this worker still holds (it is alive and busy)."""
+    statement = (
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.id.in_(event_ids),
+            WebhookEvent.status == "processing",
+            WebhookEvent.claimed_by == worker,
+        )
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount or 0
+
+
 def release_abandoned(session: Session, lease_s: int) -> int:
     """Put back events claimed by a worker that died before finishing them."""
     statement = (

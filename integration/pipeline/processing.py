@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +50,8 @@ def run(task, installation_id: int, worker: str, config: dict[str, Any]) -> int:
             _come_back_for_unsettled(task, installation_id, config)
             return done
         try:
-            process_events(runtime, event_ids, config)
+            with _lease_kept(event_ids, worker, config["CLAIM_LEASE_S"]):
+                process_events(runtime, event_ids, config)
         except errors.ConnectorError as exc:
             _handle_failure(task, installation_id, event_ids, exc, config)
             return done
@@ -61,6 +65,39 @@ def _claim(installation_id: int, worker: str, config: dict[str, Any]) -> list[in
     settled = utcnow() - timedelta(seconds=config["DEBOUNCE_S"])
     with db.transaction() as session:
         return claims.claim_pending(session, installation_id, worker, CLAIM_BATCH, settled)
+
+
+@contextmanager
+def _lease_kept(event_ids: list[int], worker: str, lease_s: float) -> Iterator[None]:
+    """Renew our claims while the batch runs.
+
+    A batch can outlive CLAIM_LEASE_S while its worker is alive (a rate-limit pause,
+    retries with backoff, a slow CRM). Without renewal the sweeper would hand the
+    events to another worker, and both would write the same change to the CRM.
+    Only a worker that stopped renewing (killed, frozen) loses its claims.
+    """
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(max(lease_s / 3, 0.2)):
+            try:
+                with db.transaction() as session:
+                    claims.renew_claims(session, event_ids, worker)
+            except Exception as exc:  # the next beat tries again; the batch goes on
+                log_event(
+                    logger,
+                    "pipeline.lease-renewal-failed",
+                    logging.WARNING,
+                    error=type(exc).__name__,
+                )
+
+    thread = threading.Thread(target=renew, name="claim-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _come_back_for_unsettled(task, installation_id: int, config: dict[str, Any]) -> None:

@@ -125,6 +125,10 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self.sandbox.stats.snapshot()
 
+    def app_writes_by_contact(self) -> dict[str, int]:
+        """How many batch-update inputs apps applied to each contact id, since the start."""
+        return self.sandbox.stats.app_writes_by_contact()
+
     def simulate(
         self,
         rate: float,

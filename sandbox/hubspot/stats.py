@@ -21,6 +21,10 @@ class Stats:
             self.requests: Counter[str] = Counter()
             self.rate_limited: Counter[str] = Counter()  # by policy name
             self.webhooks: Counter[str] = Counter()
+            # Batch-update inputs applied per contact id, for writes made with an app's
+            # OAuth token only (private-app writes are someone else's): lets a test
+            # check that the app never wrote the same change twice.
+            self.app_writes: Counter[str] = Counter()
             self.log: deque[dict[str, Any]] = deque(maxlen=self.log_size)
 
     def record_request(self, entry: dict[str, Any]) -> None:
@@ -31,6 +35,14 @@ class Stats:
     def record_429(self, policy: str) -> None:
         with self.lock:
             self.rate_limited[policy] += 1
+
+    def count_app_writes(self, contact_ids: list[str]) -> None:
+        with self.lock:
+            self.app_writes.update(contact_ids)
+
+    def app_writes_by_contact(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.app_writes)
 
     def count_webhook(self, name: str, amount: int = 1) -> None:
         with self.lock:

@@ -268,6 +268,8 @@ def batch_update() -> tuple[Response, int]:
                 failures.append(outcome)
     if missing:
         failures.insert(0, not_found_error(missing))
+    if not g.token.private:
+        sandbox_of().stats.count_app_writes([contact["id"] for contact in results])
     return batch_answer(results, failures, started)
 
 
