@@ -87,4 +87,3 @@ def run(services, options: demo.DemoOptions, config: dict) -> None:
     since = demo.now()
     demo.watch_scores(services, options, since)
     demo.print_summary(demo.summary(services, installation, since), services, options)
-
