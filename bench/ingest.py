@@ -59,17 +59,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare_database(server_url: str | None, tmp: Path) -> str:
-    if server_url is None:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-    else:
-        server_url = normalize_database_url(server_url)
-        name = f"holisticrm_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    migrate.upgrade(url)
+    url = new_database(server_url, tmp)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -83,6 +73,22 @@ def prepare_database(server_url: str | None, tmp: Path) -> str:
             )
         )
     engine.dispose()
+    return url
+
+
+def new_database(server_url: str | None, tmp: Path) -> str:
+    """A migrated database of our own: a SQLite file in `tmp`, or a new PostgreSQL database."""
+    if server_url is None:
+        url = f"sqlite:///{tmp / 'bench.db'}"
+    else:
+        server_url = normalize_database_url(server_url)
+        name = f"holisticrm_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    migrate.upgrade(url)
     return url
 
 

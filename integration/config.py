@@ -130,6 +130,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # A claim older than this is considered abandoned by a dead worker.
         "CLAIM_LEASE_S": env_int("CLAIM_LEASE_S", 300),
         "DEBOUNCE_S": env_float("DEBOUNCE_S", 2.0),
+        # While changes keep coming, settled events wait up to this long more for a
+        # full batch (100 contacts: one read, one write); 0 claims them at once.
+        "BATCH_WAIT_S": env_float("BATCH_WAIT_S", 2.0),
         # Attempts of an event before it goes to the dead-letter state.
         "PIPELINE_MAX_ATTEMPTS": env_int("PIPELINE_MAX_ATTEMPTS", 8),
         "LOG_LEVEL": env_str("LOG_LEVEL", "INFO"),

@@ -144,12 +144,6 @@ def summary(services, installation: int, since: datetime) -> dict[str, Any]:
             .select_from(Delivery)
             .where(Delivery.delivered_at >= since, Delivery.status == "delivered")
         )
-        latencies = [
-            (row.written_at.timestamp() * 1000 - row.source_event_at) / 1000
-            for row in session.scalars(
-                select(Score).where(Score.written_at >= since, Score.source_event_at > 0)
-            )
-        ]
         model = champion(session, installation)
         metrics = dict(model.metrics or {}) if model else {}
         version = f"v{model.version} ({model.kind})" if model else "rule-based points"
@@ -158,12 +152,38 @@ def summary(services, installation: int, since: datetime) -> dict[str, Any]:
         "events": events,
         "scored": scored,
         "written": written,
-        "latencies": latencies,
+        "latencies": write_back_latencies(since),
         "model": version,
         "metrics": metrics,
         "api": stats["by_endpoint"],
         "rate_limited": stats["rate_limited_total"],
         "webhooks": stats.get("webhooks", {}),
+    }
+
+
+def write_back_latencies(since: datetime) -> list[float]:
+    """Seconds from each change in the CRM to its score written back, since `since`."""
+    with db.transaction() as session:
+        return [
+            (row.written_at.timestamp() * 1000 - row.source_event_at) / 1000
+            for row in session.scalars(
+                select(Score).where(Score.written_at >= since, Score.source_event_at > 0)
+            )
+        ]
+
+
+def sandbox_settings(services) -> dict[str, str]:
+    """The app's settings that point at the sandbox, for work done in this process."""
+    return {
+        key: services.env[key]
+        for key in (
+            "HUBSPOT_API_BASE_URL",
+            "HUBSPOT_AUTH_BASE_URL",
+            "HUBSPOT_CLIENT_ID",
+            "HUBSPOT_CLIENT_SECRET",
+            "HUBSPOT_APP_ID",
+            "PUBLIC_BASE_URL",
+        )
     }
 
 

@@ -25,15 +25,13 @@ class DemoServices:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def stop(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _terminate(self.processes)
         self.sandbox.stop()
+
+    def stop_process(self, proc: subprocess.Popen) -> None:
+        """Stop one process, e.g. a worker a benchmark no longer wants."""
+        self.processes.remove(proc)
+        _terminate([proc])
 
     def crashed(self) -> str | None:
         for proc in self.processes:
@@ -77,6 +75,15 @@ def app_environment(sandbox: SandboxServer, app_url: str, base_env: dict) -> dic
 def start_app_and_worker(
     sandbox: SandboxServer, base_env: dict, log_dir: Path, port: int | None, concurrency: int
 ) -> DemoServices:
+    services = start_app(sandbox, base_env, log_dir, port)
+    start_worker(services, concurrency)
+    return services
+
+
+def start_app(
+    sandbox: SandboxServer, base_env: dict, log_dir: Path, port: int | None
+) -> DemoServices:
+    """The web app under gunicorn, receiving the sandbox's webhooks."""
     port = port or free_port()
     app_url = f"http://127.0.0.1:{port}"
     env = app_environment(sandbox, app_url, base_env)
@@ -94,26 +101,39 @@ def start_app_and_worker(
         "warning",
         "integration.wsgi:app",
     ]
-    worker = [
+    services.processes.append(_spawn(web, env, log_dir / "web.log"))
+    wait_for_port(port, timeout=60)
+    sandbox.set_webhook_url(f"{app_url}/webhooks/hubspot")
+    return services
+
+
+def start_worker(
+    services: DemoServices,
+    concurrency: int,
+    name: str = "worker",
+    beat: bool = True,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """A Celery worker with the app's environment (`env` adds to it); beat runs the sweeper."""
+    command = [
         sys.executable,
         "-m",
         "celery",
         "-A",
         "integration.worker",
         "worker",
-        "--beat",
+        "--hostname",
+        f"{name}@%h",
         "--loglevel",
         "WARNING",
         "--concurrency",
         str(concurrency),
-        "--schedule",
-        str(log_dir / "celerybeat-schedule"),
     ]
-    for name, command in (("web", web), ("worker", worker)):
-        services.processes.append(_spawn(command, env, log_dir / f"{name}.log"))
-    wait_for_port(port, timeout=60)
-    sandbox.set_webhook_url(f"{app_url}/webhooks/hubspot")
-    return services
+    if beat:
+        command += ["--beat", "--schedule", str(services.log_dir / f"{name}-celerybeat-schedule")]
+    process = _spawn(command, {**services.env, **(env or {})}, services.log_dir / f"{name}.log")
+    services.processes.append(process)
+    return process
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -121,3 +141,15 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         return subprocess.Popen(
             command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+
+def _terminate(processes: list[subprocess.Popen]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in processes:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -82,23 +82,8 @@ def run(services, options: demo.DemoOptions, config: dict) -> None:
     click.echo("Installing the app into the portal through the OAuth flow ...")
     demo.install_through_oauth(services.app_url)
     installation = demo.installation_id(services.sandbox.portal_ids[0])
-    config = {**config, **_sandbox_config(services)}
+    config = {**config, **demo.sandbox_settings(services)}
     demo.train(installation, config)
     since = demo.now()
     demo.watch_scores(services, options, since)
     demo.print_summary(demo.summary(services, installation, since), services, options)
-
-
-def _sandbox_config(services) -> dict:
-    env = services.env
-    return {
-        key: env[key]
-        for key in (
-            "HUBSPOT_API_BASE_URL",
-            "HUBSPOT_AUTH_BASE_URL",
-            "HUBSPOT_CLIENT_ID",
-            "HUBSPOT_CLIENT_SECRET",
-            "HUBSPOT_APP_ID",
-            "PUBLIC_BASE_URL",
-        )
-    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from integration.models import WebhookEvent, utcnow
@@ -55,6 +55,43 @@ def renew_claims(session: Session, event_ids: list[int], worker: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return session.execute(statement).rowcount or 0
+
+
+def batch_wait(
+    session: Session,
+    installation_id: int,
+    settled_before,
+    full_batch: int,
+    give_up_before,
+) -> float:
+    """Seconds to hold back the settled events in the hope of a fuller batch; 0 for now.
+
+    Claimed as they settle, a steady stream of changes was read and written a few
+    contacts at a time: 86 calls per 1,000 contacts instead of 20 (bench/pipeline.py).
+    Settled events wait while more are still arriving, until they cover `full_batch`
+    contacts or the oldest was received before `give_up_before`.
+    """
+    pending = (WebhookEvent.installation_id == installation_id, WebhookEvent.status == "pending")
+    oldest = session.scalar(
+        select(WebhookEvent.received_at).where(*pending).order_by(WebhookEvent.id).limit(1)
+    )
+    if oldest is None or oldest > settled_before or oldest <= give_up_before:
+        return 0.0
+    arriving = session.scalar(
+        select(WebhookEvent.id).where(*pending, WebhookEvent.received_at > settled_before).limit(1)
+    )
+    if arriving is None:
+        return 0.0  # the burst is over: nothing more to wait for
+    settled = (
+        select(WebhookEvent.object_id)
+        .where(*pending, WebhookEvent.received_at <= settled_before)
+        .distinct()
+        .limit(full_batch)
+        .subquery()
+    )
+    if session.scalar(select(func.count()).select_from(settled)) >= full_batch:
+        return 0.0
+    return (oldest - give_up_before).total_seconds()
 
 
 def release_abandoned(session: Session, lease_s: int) -> int:

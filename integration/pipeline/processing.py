@@ -34,6 +34,8 @@ from integration.tokens import NotAuthorized
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
+# Contacts of one batch read (HubSpot's batch endpoints take 100).
+FULL_BATCH = 100
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 600.0
 
@@ -45,9 +47,9 @@ def run(task, installation_id: int, worker: str, config: dict[str, Any]) -> int:
         return 0  # paused or gone: events stay pending until it is active again
     done = 0
     while True:
-        event_ids = _claim(installation_id, worker, config)
+        event_ids, wait = _claim(installation_id, worker, config)
         if not event_ids:
-            _come_back_for_unsettled(task, installation_id, config)
+            _come_back_for_unsettled(task, installation_id, config, wait)
             return done
         try:
             with _lease_kept(event_ids, worker, config["CLAIM_LEASE_S"]):
@@ -61,10 +63,16 @@ def run(task, installation_id: int, worker: str, config: dict[str, Any]) -> int:
         done += len(event_ids)
 
 
-def _claim(installation_id: int, worker: str, config: dict[str, Any]) -> list[int]:
-    settled = utcnow() - timedelta(seconds=config["DEBOUNCE_S"])
+def _claim(installation_id: int, worker: str, config: dict[str, Any]) -> tuple[list[int], float]:
+    """Claimed event ids, or none and how long settled events wait for a fuller batch."""
+    now = utcnow()
+    settled = now - timedelta(seconds=config["DEBOUNCE_S"])
+    give_up = settled - timedelta(seconds=config.get("BATCH_WAIT_S", 0.0))
     with db.transaction() as session:
-        return claims.claim_pending(session, installation_id, worker, CLAIM_BATCH, settled)
+        wait = claims.batch_wait(session, installation_id, settled, FULL_BATCH, give_up)
+        if wait > 0:
+            return [], wait
+        return claims.claim_pending(session, installation_id, worker, CLAIM_BATCH, settled), 0.0
 
 
 @contextmanager
@@ -100,8 +108,11 @@ def _lease_kept(event_ids: list[int], worker: str, lease_s: float) -> Iterator[N
         thread.join()
 
 
-def _come_back_for_unsettled(task, installation_id: int, config: dict[str, Any]) -> None:
-    """Events still inside the debounce window get a run of their own a bit later."""
+def _come_back_for_unsettled(
+    task, installation_id: int, config: dict[str, Any], wait: float = 0.0
+) -> None:
+    """Events still inside the debounce window, or held back for a fuller batch, get a
+    run of their own a bit later."""
     with db.transaction() as session:
         waiting = session.scalar(
             select(WebhookEvent.id)
@@ -111,7 +122,9 @@ def _come_back_for_unsettled(task, installation_id: int, config: dict[str, Any])
             .limit(1)
         )
     if waiting is not None:
-        task.apply_async((installation_id,), countdown=config["DEBOUNCE_S"])
+        # Held back: come back when waiting is over; the tasks enqueued by newer
+        # webhooks look earlier, in case a full batch settles before that.
+        task.apply_async((installation_id,), countdown=wait or config["DEBOUNCE_S"])
 
 
 def process_events(runtime: Runtime, event_ids: list[int], config: dict[str, Any]) -> None:

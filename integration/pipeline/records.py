@@ -9,6 +9,9 @@ from integration.models import ContactState, Delivery, Score, WebhookEvent, utcn
 from integration.pipeline.contacts import BatchPlan, ContactPlan
 from integration.pipeline.scorewrite import ScoreWriteResult
 
+# Contact ids per IN (...) query; well under SQLite's limit of bound parameters.
+IN_CHUNK = 500
+
 
 def apply_contact_states(session: Session, installation_id: int, plan: BatchPlan) -> set[str]:
     """Record deletions, privacy purges and merges; return contacts not to score.
@@ -17,8 +20,11 @@ def apply_contact_states(session: Session, installation_id: int, plan: BatchPlan
     it after the deletion; changes that happened before a deletion are dropped.
     """
     blocked: set[str] = set()
+    states = _states(session, installation_id, list(plan.contacts))
     for contact in plan.contacts.values():
-        state = _state(session, installation_id, contact.contact_id)
+        state = states.get(contact.contact_id) or _new_state(
+            session, installation_id, contact.contact_id
+        )
         if contact.privacy_deleted:
             purge(session, installation_id, contact.contact_id)
             state.state, state.merged_into = "purged", None
@@ -40,14 +46,23 @@ def _revived(contact: ContactPlan, state: ContactState) -> bool:
     return contact.restored_at is not None and contact.restored_at > (state.last_event_at or 0)
 
 
-def _state(session: Session, installation_id: int, contact_id: str) -> ContactState:
-    query = select(ContactState).where(
-        ContactState.installation_id == installation_id, ContactState.contact_id == contact_id
-    )
-    state = session.scalars(query).one_or_none()
-    if state is None:
-        state = ContactState(installation_id=installation_id, contact_id=contact_id, state="active")
-        session.add(state)
+def _states(
+    session: Session, installation_id: int, contact_ids: list[str]
+) -> dict[str, ContactState]:
+    """The known states of a batch's contacts, in one query per chunk, not one per contact."""
+    states: dict[str, ContactState] = {}
+    for start in range(0, len(contact_ids), IN_CHUNK):
+        query = select(ContactState).where(
+            ContactState.installation_id == installation_id,
+            ContactState.contact_id.in_(contact_ids[start : start + IN_CHUNK]),
+        )
+        states.update((state.contact_id, state) for state in session.scalars(query))
+    return states
+
+
+def _new_state(session: Session, installation_id: int, contact_id: str) -> ContactState:
+    state = ContactState(installation_id=installation_id, contact_id=contact_id, state="active")
+    session.add(state)
     return state
 
 
@@ -102,15 +117,29 @@ def _score(session: Session, installation_id: int, contact_id: str) -> Score | N
     return session.scalars(query).one_or_none()
 
 
+def _scores(session: Session, installation_id: int, contact_ids: list[str]) -> dict[str, Score]:
+    rows: dict[str, Score] = {}
+    for start in range(0, len(contact_ids), IN_CHUNK):
+        query = select(Score).where(
+            Score.installation_id == installation_id,
+            Score.contact_id.in_(contact_ids[start : start + IN_CHUNK]),
+        )
+        rows.update((row.contact_id, row) for row in session.scalars(query))
+    return rows
+
+
 def record_scores(
     session: Session, installation_id: int, result: ScoreWriteResult, newest_at: dict[str, int]
 ) -> None:
     now = utcnow()
     written = set(result.written)
+    # One query for the whole batch: a query per contact also flushed the rows added
+    # so far, one INSERT at a time, and made a backfill page cost seconds on SQLite.
+    rows = _scores(session, installation_id, list(result.scored))
     for contact_id, outcome in result.scored.items():
         if contact_id in result.failed:
             continue
-        row = _score(session, installation_id, contact_id)
+        row = rows.get(contact_id)
         if row is None:
             row = Score(installation_id=installation_id, contact_id=contact_id)
             session.add(row)
