@@ -9,6 +9,7 @@ resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,40 +54,47 @@ def run_backfill(
         raise InstallationInactive(f"installation {installation_id} is not active")
     job = jobs.resume_or_start(installation_id, "backfill", restart)
     summary = BackfillSummary(job.id, resumed_from=job.processed, contacts=job.processed)
-    cursor, pages = job.cursor, 0
+    pages = 0
     properties = runtime.properties_to_read()
 
     def fetch(after: str | None):
         return runtime.client.list_contacts(properties, after, PAGE_SIZE)
 
-    # The next page is read while this one is scored, written and recorded: done one
-    # after the other, that work left the API idle and the pace fell well under the
-    # rate limit (measured by bench/pipeline.py). The cursor is still saved only once
-    # a page is recorded, so a resume never skips a page.
+    # Three things overlap: reading the next page, scoring and writing this one, and
+    # recording the previous one in our database. Done one after the other they left
+    # the API idle and the pace fell well under the rate limit (bench/pipeline.py).
+    # Pages are recorded in order, and the cursor is saved only once a page is
+    # recorded, so a resume never skips a page.
     prefetch = ThreadPoolExecutor(1, thread_name_prefix="backfill-prefetch")
+    recorder = ThreadPoolExecutor(1, thread_name_prefix="backfill-record")
+    recording = None
     try:
-        ahead = prefetch.submit(fetch, cursor)
+        ahead = prefetch.submit(fetch, job.cursor)
         while True:
             page = ahead.result()
             pages += 1
             more = max_pages is None or pages < max_pages
             if page.next_cursor is not None and more:
                 ahead = prefetch.submit(fetch, page.next_cursor)
-            _score_page(runtime, page.contacts, summary)
-            cursor = page.next_cursor
-            jobs.checkpoint(job.id, cursor, summary.contacts, page.total)
-            if on_page:
-                on_page(summary.contacts, page.total)
-            if cursor is None:
+            result = score_and_write_contacts(runtime, page.contacts)
+            if recording is not None:
+                recording.result()
+            recording = recorder.submit(_record_page, runtime, job.id, page, result, summary,
+                                        on_page)
+            if page.next_cursor is None:
                 break
             if not more:
+                recording.result()
                 jobs.finish(job.id, "interrupted", "stopped after --max-pages")
                 return summary
+        recording.result()
     except BaseException as exc:
+        _settle(recording)
         jobs.finish(job.id, "interrupted", type(exc).__name__)
         raise
     finally:
         prefetch.shutdown(wait=True, cancel_futures=True)
+        recorder.shutdown(wait=True)
     jobs.finish(job.id, "done")
     log_event(
         logger,
@@ -100,11 +108,22 @@ def run_backfill(
     return summary
 
 
-def _score_page(runtime: Runtime, contacts, summary: BackfillSummary) -> None:
-    result = score_and_write_contacts(runtime, contacts)
+def _record_page(runtime: Runtime, job_id: int, page, result, summary: BackfillSummary,
+                 on_page) -> None:
     with db.transaction() as session:
         records.record_scores(session, runtime.installation_id, result, {})
-    summary.contacts += len(contacts)
+    summary.contacts += len(page.contacts)
     summary.written += len(result.written)
     summary.unchanged += len(result.unchanged)
     summary.failed.update({cid: reason for cid, (_, reason) in result.failed.items()})
+    jobs.checkpoint(job_id, page.next_cursor, summary.contacts, page.total)
+    if on_page:
+        on_page(summary.contacts, page.total)
+
+
+def _settle(recording) -> None:
+    """Let the page being recorded finish, so the saved cursor matches what is stored."""
+    if recording is not None:
+        # Its own error, if any, matters less than the one that stopped us.
+        with contextlib.suppress(Exception):
+            recording.result()

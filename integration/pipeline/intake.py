@@ -23,11 +23,15 @@ class IncomingEvent:
     object_id: str | None
     occurred_at: int | None
     payload: dict[str, Any]
+    # "ignored" for events that can never cause work (echoes of our own writes,
+    # associations...): kept in the inbox for the record, never queued.
+    status: str = "pending"
 
 
 @dataclass
 class IntakeResult:
     stored: Counter = field(default_factory=Counter)  # installation id -> new rows
+    to_process: set[int] = field(default_factory=set)  # installations with new work
     duplicates: int = 0
     unrouted: int = 0
 
@@ -62,8 +66,9 @@ def store(
         rows.append(_row(connector, installation_id, event))
     if rows:
         inserted = _insert_new(session, rows)
-        result.stored.update(inserted)
-        result.duplicates += len(rows) - sum(inserted.values())
+        result.stored.update(installation_id for installation_id, _ in inserted)
+        result.to_process.update(i for i, status in inserted if status == "pending")
+        result.duplicates += len(rows) - len(inserted)
     for account_id, count in unrouted.items():
         _count_unrouted(session, connector, account_id, count)
     result.unrouted = sum(unrouted.values())
@@ -80,6 +85,7 @@ def _installations_by_account(session: Session, connector: str, accounts: set[st
 
 
 def _row(connector: str, installation_id: int, event: IncomingEvent) -> dict[str, Any]:
+    now = utcnow()
     return {
         "connector": connector,
         "installation_id": installation_id,
@@ -88,22 +94,23 @@ def _row(connector: str, installation_id: int, event: IncomingEvent) -> dict[str
         "object_id": event.object_id,
         "occurred_at": event.occurred_at,
         "payload": event.payload,
-        "status": "pending",
+        "status": event.status,
         "attempts": 0,
-        "received_at": utcnow(),
+        "received_at": now,
+        "processed_at": now if event.status == "ignored" else None,
     }
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> Counter:
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
     table = WebhookEvent.__table__
     # One cached statement run with many parameter sets (SQLAlchemy batches them as
     # "insertmanyvalues"); a literal multi-row VALUES would be compiled anew each time.
     statement = (
         insert_for(session, table)
         .on_conflict_do_nothing(index_elements=["connector", "dedup_key"])
-        .returning(table.c.installation_id)
+        .returning(table.c.installation_id, table.c.status)
     )
-    return Counter(session.execute(statement, rows).scalars())
+    return [tuple(row) for row in session.execute(statement, rows)]
 
 
 def _count_unrouted(session: Session, connector: str, account_id: str, count: int) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from connectors.base import IGNORED
 from connectors.errors import WebhookRejected
+from connectors.hubspot import events as hubspot_events
 from connectors.hubspot import webhooks as hubspot
 from integration.crypto import KeyRing, SecretUnreadable
 from integration.db import db
@@ -58,6 +60,8 @@ def hubspot_webhook():
 
 
 def _hubspot_incoming(event: dict[str, Any]) -> intake.IncomingEvent:
+    parsed = hubspot_events.parse_event(event)
+    ignored = parsed.echo or parsed.kind == IGNORED
     return intake.IncomingEvent(
         account_id=str(event["portalId"]),
         dedup_key=hubspot.dedup_key(event),
@@ -65,6 +69,7 @@ def _hubspot_incoming(event: dict[str, Any]) -> intake.IncomingEvent:
         object_id=str(event["objectId"]),
         occurred_at=event["occurredAt"],
         payload=event,
+        status="ignored" if ignored else "pending",
     )
 
 
@@ -143,7 +148,7 @@ def _store_and_answer(
         result = intake.store(session, connector, events, connector_of_account)
     # Only now, after the commit, may a worker look for these rows. The countdown
     # lets a burst of changes to one contact gather into one read and one write.
-    enqueue_processing(result.stored.keys(), countdown=current_app.config["DEBOUNCE_S"])
+    enqueue_processing(result.to_process, countdown=current_app.config["DEBOUNCE_S"])
     log_event(
         logger,
         "webhook.accepted",

@@ -222,3 +222,14 @@ def test_nothing_is_stored_when_one_event_in_the_batch_is_bad(client):
     assert response.status_code == 400
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+def test_echoes_and_associations_are_kept_but_never_queued(client, config_overrides):
+    make_installation()
+    echo = hubspot_event(propertyName="holisticrm_score", propertyValue="55",
+                         changeSource="INTEGRATION")
+    association = hubspot_event(subscription_type="contact.associationChange")
+    response = post(client, body_of([echo, association]))
+    assert response.json["stored"] == 2
+    assert {row.status for row in stored_events()} == {"ignored"}
+    assert queued_tasks(config_overrides["CELERY_BROKER_URL"]) == []
