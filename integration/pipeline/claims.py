@@ -16,22 +16,36 @@ from integration.models import WebhookEvent, utcnow
 
 
 def claim_pending(
-    session: Session, installation_id: int, worker: str, limit: int, settled_before=None
+    session: Session,
+    installation_id: int,
+    worker: str,
+    contacts: int,
+    settled_before=None,
+    max_events: int = 5000,
 ) -> list[int]:
-    """Mark up to `limit` pending events as ours and return their ids, oldest first.
+    """Mark as ours every pending event of up to `contacts` contacts; return their ids.
 
-    `settled_before` leaves events received after that time for a later run, so that
-    a burst of changes to one contact is read and written once (debounce).
+    Whole contacts are claimed, oldest first: a contact whose events were split over
+    two claims would be read and written twice. `settled_before` leaves events
+    received after that time for a later run (debounce).
     """
+    pending = [WebhookEvent.installation_id == installation_id, WebhookEvent.status == "pending"]
+    if settled_before is not None:
+        pending.append(WebhookEvent.received_at <= settled_before)
+    oldest_contacts = (
+        select(WebhookEvent.object_id)
+        .where(*pending)
+        .group_by(WebhookEvent.object_id)
+        .order_by(func.min(WebhookEvent.id))
+        .limit(contacts)
+    )
     candidates = (
         select(WebhookEvent.id)
-        .where(WebhookEvent.installation_id == installation_id, WebhookEvent.status == "pending")
+        .where(*pending, WebhookEvent.object_id.in_(oldest_contacts.scalar_subquery()))
         .order_by(WebhookEvent.id)
-        .limit(limit)
+        .limit(max_events)
         .with_for_update(skip_locked=True)
     )
-    if settled_before is not None:
-        candidates = candidates.where(WebhookEvent.received_at <= settled_before)
     statement = (
         update(WebhookEvent)
         .where(WebhookEvent.id.in_(candidates.scalar_subquery()))

@@ -33,7 +33,6 @@ from integration.tokens import NotAuthorized
 
 logger = logging.getLogger(__name__)
 
-CLAIM_BATCH = 500
 # Contacts of one batch read (HubSpot's batch endpoints take 100).
 FULL_BATCH = 100
 BACKOFF_BASE_S = 2.0
@@ -72,7 +71,7 @@ def _claim(installation_id: int, worker: str, config: dict[str, Any]) -> tuple[l
         wait = claims.batch_wait(session, installation_id, settled, FULL_BATCH, give_up)
         if wait > 0:
             return [], wait
-        return claims.claim_pending(session, installation_id, worker, CLAIM_BATCH, settled), 0.0
+        return claims.claim_pending(session, installation_id, worker, FULL_BATCH, settled), 0.0
 
 
 @contextmanager

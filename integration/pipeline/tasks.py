@@ -21,7 +21,6 @@ from integration.pipeline.enqueue import enqueue_processing
 
 logger = logging.getLogger(__name__)
 
-CLAIM_BATCH = 500
 
 
 def settings() -> dict:
