@@ -32,6 +32,7 @@ from integration import migrate  # noqa: E402
 from integration.config import normalize_database_url  # noqa: E402
 from integration.models import Installation, WebhookEvent  # noqa: E402
 from integration.ports import free_port, wait_for_port  # noqa: E402
+from integration.processes import web_command  # noqa: E402
 
 SECRET = "bench-secret"
 PORTAL = 777
@@ -118,18 +119,7 @@ def app_env(url: str, tmp: Path) -> dict[str, str]:
 
 def run_target(label: str, wsgi: str, env: dict[str, str], args) -> dict:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--log-level",
-        "warning",
-        wsgi,
-    ]
+    command = web_command(port, args.workers, log_level="warning", app=wsgi)
     server = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         wait_for_port(port, timeout=30)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from integration.ports import free_port, wait_for_port
+from integration.processes import spawn, terminate, web_command, worker_command
 from sandbox.hubspot.server import SandboxServer
 
 DEMO_CLIENT_ID = "holisticrm-demo-client"
@@ -25,13 +23,13 @@ class DemoServices:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def stop(self) -> None:
-        _terminate(self.processes)
+        terminate(self.processes)
         self.sandbox.stop()
 
     def stop_process(self, proc: subprocess.Popen) -> None:
         """Stop one process, e.g. a worker a benchmark no longer wants."""
         self.processes.remove(proc)
-        _terminate([proc])
+        terminate([proc])
 
     def crashed(self) -> str | None:
         for proc in self.processes:
@@ -89,19 +87,8 @@ def start_app(
     env = app_environment(sandbox, app_url, base_env)
     log_dir.mkdir(parents=True, exist_ok=True)
     services = DemoServices(sandbox, app_url, env, log_dir)
-    web = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--log-level",
-        "warning",
-        "integration.wsgi:app",
-    ]
-    services.processes.append(_spawn(web, env, log_dir / "web.log"))
+    web = web_command(port, workers=2, log_level="warning")
+    services.processes.append(spawn(web, env, log_dir / "web.log"))
     wait_for_port(port, timeout=60)
     sandbox.set_webhook_url(f"{app_url}/webhooks/hubspot")
     return services
@@ -115,41 +102,8 @@ def start_worker(
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     """A Celery worker with the app's environment (`env` adds to it); beat runs the sweeper."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "integration.worker",
-        "worker",
-        "--hostname",
-        f"{name}@%h",
-        "--loglevel",
-        "WARNING",
-        "--concurrency",
-        str(concurrency),
-    ]
-    if beat:
-        command += ["--beat", "--schedule", str(services.log_dir / f"{name}-celerybeat-schedule")]
-    process = _spawn(command, {**services.env, **(env or {})}, services.log_dir / f"{name}.log")
+    schedule = services.log_dir / f"{name}-celerybeat-schedule" if beat else None
+    command = worker_command(concurrency, name=name, log_level="WARNING", beat_schedule=schedule)
+    process = spawn(command, {**services.env, **(env or {})}, services.log_dir / f"{name}.log")
     services.processes.append(process)
     return process
-
-
-def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with open(log, "ab") as handle:
-        return subprocess.Popen(
-            command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def _terminate(processes: list[subprocess.Popen]) -> None:
-    for proc in processes:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in processes:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from integration.processes import kill, spawn, terminate, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,55 +46,25 @@ class Worker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "integration.worker",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(self.concurrency),
-            "--pool",
-            "prefork",
-            "--hostname",
-            f"{self.name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
-        if self.beat:
-            schedule = self.home / f"beat-schedule-{self.name}"
-            command += ["--beat", "--schedule", str(schedule)]
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        schedule = self.home / f"beat-schedule-{self.name}" if self.beat else None
+        # No gossip, mingle or heartbeat: a lone test worker starts faster without them.
+        command = worker_command(
+            self.concurrency, name=self.name, beat_schedule=schedule,
+            extra=("--pool", "prefork", "--without-gossip", "--without-mingle",
+                   "--without-heartbeat"),
+        )
+        self.process = spawn(command, self.env, self.log)
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            terminate([self.process], timeout=5)
         self.process = None
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and its children), as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            kill(self.process)
         self.process = None
 
     def output(self) -> str:
