@@ -63,7 +63,10 @@ def app_environment(sandbox: SandboxServer, app_url: str, base_env: dict) -> dic
         HUBSPOT_CLIENT_SECRET=DEMO_CLIENT_SECRET,
         HUBSPOT_APP_ID=str(sandbox.config.app_id),
         PUBLIC_BASE_URL=app_url,
+        # A demo streams a few contacts a second; waiting long for full batches of
+        # 100 would only make the scores look slow to arrive.
         DEBOUNCE_S=env.get("DEBOUNCE_S", "1.0"),
+        BATCH_WAIT_S=env.get("BATCH_WAIT_S", "1.0"),
         SWEEP_INTERVAL_S=env.get("SWEEP_INTERVAL_S", "10"),
         LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"),
     )
