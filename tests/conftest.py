@@ -179,3 +179,14 @@ def live_app(sandbox_overrides, monkeypatch, tmp_path):
     server = LiveServer(app, port).start()
     yield app, server.url
     server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `slow` tests train on the full bank data and never touch the database or the
+    broker, so the PostgreSQL + Redis pass of CI leaves them to the SQLite pass."""
+    if not (ENV_DATABASE_URL and "postgres" in ENV_DATABASE_URL):
+        return
+    once = pytest.mark.skip(reason="database-independent; runs in the SQLite pass")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(once)
