@@ -26,6 +26,10 @@ class WebhookRejected(Exception):
         self.message = message
 
 
+class NotConfigured(Exception):
+    """The connector lacks a setting it needs (e.g. HUBSPOT_CLIENT_ID); an operator's fix."""
+
+
 class ConnectorError(Exception):
     """Base of the errors an outbound call to a CRM can end in."""
 

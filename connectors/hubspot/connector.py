@@ -20,6 +20,7 @@ from connectors.base import (
     TokenSet,
     WriteResult,
 )
+from connectors.errors import NotConfigured
 from connectors.hubspot import contacts, events, oauth, properties, quirks
 from connectors.hubspot.client import HubSpotHttp, RetryPolicy
 from connectors.ratelimit import AccountRateLimiter
@@ -138,5 +139,5 @@ class HubSpotConnector(Connector):
     def _required(self, name: str) -> str:
         value = getattr(self.settings, name)
         if not value:
-            raise RuntimeError(f"HUBSPOT_{name.upper()} is not configured")
+            raise NotConfigured(f"HUBSPOT_{name.upper()} is not configured")
         return value

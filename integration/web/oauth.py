@@ -11,7 +11,7 @@ import secrets
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, NotConfigured
 from connectors.registry import UnknownConnector, get_connector
 from integration.crypto import KeyRing
 from integration.install import complete_install
@@ -43,8 +43,14 @@ def install(crm: str):
     if connector is None:
         return failure("Unknown CRM", f"This app cannot be installed into '{crm}'.", 404)
     state = secrets.token_urlsafe(24)
+    try:
+        target = connector.authorize_url(state, redirect_uri(crm))
+    except NotConfigured as exc:
+        log_event(logger, "install.not-configured", logging.ERROR, crm=crm)
+        return failure("The app is not set up yet",
+                       f"The operator of this service still has to configure it: {exc}.", 503)
     session["oauth_state"] = {"crm": crm, "value": state}
-    return redirect(connector.authorize_url(state, redirect_uri(crm)))
+    return redirect(target)
 
 
 def _state_matches(expected: dict | None, crm: str, received: str) -> bool:

@@ -30,6 +30,8 @@ from integration.web.intake_checks import parse_json, public_uri, read_body, req
 logger = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
+# Installation ids are 32-bit integers; a larger number in the URL cannot be one.
+MAX_ID = 2**31 - 1
 GENERIC_EVENT_TYPES = {"contact.created", "contact.updated", "contact.deleted"}
 
 
@@ -81,7 +83,15 @@ def generic_webhook(installation_id: int):
     installation, secret = _generic_secret(installation_id)
     try:
         Webhook(secret).verify(body, dict(request.headers), json_parse=False)
-    except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
+    except WebhookVerificationError as exc:
+        if "timestamp" in str(exc).lower():
+            raise WebhookRejected(
+                401, "bad-timestamp", "webhook-timestamp is missing, malformed, too old or too new"
+            ) from exc
+        raise WebhookRejected(
+            401, "bad-signature", "Standard Webhooks signature check failed"
+        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookRejected(
             401, "bad-signature", "Standard Webhooks signature check failed"
         ) from exc
@@ -99,15 +109,19 @@ def generic_webhook(installation_id: int):
 
 
 def _generic_secret(installation_id: int) -> tuple[Installation, str]:
-    unknown = WebhookRejected(404, "unknown-installation", "no such installation")
+    # One answer for "no such installation" and "no secret set", so that unsigned
+    # callers cannot probe which installation ids exist.
+    unknown = WebhookRejected(
+        404, "unknown-endpoint", "no generic webhook endpoint for this installation"
+    )
+    if installation_id > MAX_ID:
+        raise unknown
     with db.transaction() as session:
         installation = session.get(Installation, installation_id)
         if installation is None or installation.status == "uninstalled":
             raise unknown
         if installation.webhook_secret_enc is None:
-            raise WebhookRejected(
-                409, "no-webhook-secret", "this installation has no generic webhook secret"
-            )
+            raise unknown
         session.expunge(installation)
     try:
         secret = KeyRing(current_app.config["ENCRYPTION_KEYS"]).decrypt(

@@ -150,3 +150,13 @@ def test_installations_list_shows_the_installation(live_app, sandbox, monkeypatc
     assert result.exit_code == 0, result.output
     assert str(sandbox.portal_ids[0]) in result.output
     assert "active" in result.output
+
+
+def test_install_without_configuration_explains_instead_of_failing(client, app):
+    app.config["HUBSPOT_CLIENT_ID"] = None
+    from connectors import registry
+
+    registry._cache.clear()
+    page = client.get("/install/hubspot")
+    assert page.status_code == 503
+    assert b"HUBSPOT_CLIENT_ID is not configured" in page.data

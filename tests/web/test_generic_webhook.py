@@ -133,9 +133,18 @@ def test_bad_events_are_400(client, generic, payload):
     assert events() == []
 
 
-def test_unknown_installation_is_404_and_no_secret_is_409(client):
+def test_unknown_installation_and_missing_secret_look_the_same(client):
     body, headers = signed("whsec_" + "A" * 32, EVENT)
-    assert client.post("/webhooks/generic/999", data=body, headers=headers).status_code == 404
-    installation_id = make_installation(portal_id=77)
+    installation_id = make_installation(portal_id=77)  # exists, but has no secret
+    for target in (999, installation_id, 99999999999999999999999):
+        response = client.post(f"/webhooks/generic/{target}", data=body, headers=headers)
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "unknown-endpoint"
+
+
+def test_a_stale_timestamp_is_named_as_such(client, generic):
+    installation_id, secret = generic
+    body, headers = signed(secret, EVENT, timestamp=int(time.time()) - 3600)
     response = client.post(f"/webhooks/generic/{installation_id}", data=body, headers=headers)
-    assert response.status_code == 409
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "bad-timestamp"
