@@ -35,7 +35,13 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @sandbox.command("hubspot")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="0 picks a free port.",
+)
 @click.option(
     "--seed",
     "seed",
@@ -44,7 +50,9 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     help="CSV file to seed from (default: the bank marketing copy in the package).",
 )
 @click.option("--no-seed", is_flag=True, help="Start with no contacts.")
-@click.option("--limit", "seed_limit", type=int, default=None, help="Seed at most N rows.")
+@click.option(
+    "--limit", "seed_limit", type=click.IntRange(min=1), default=None, help="Seed at most N rows."
+)
 @click.option(
     "--spread",
     "seed_spread",
@@ -59,7 +67,7 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="COLUMN=property",
     help="Override the property name of a CSV column (repeatable).",
 )
-@click.option("--portals", type=int, default=1, show_default=True)
+@click.option("--portals", type=click.IntRange(1, 100), default=1, show_default=True)
 @click.option("--client-id", default=SandboxConfig.client_id, show_default=True)
 @click.option("--client-secret", default=SandboxConfig.client_secret, show_default=True)
 @click.option("--app-id", type=int, default=SandboxConfig.app_id, show_default=True)

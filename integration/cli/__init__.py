@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -21,7 +22,41 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FriendlyGroup(click.Group):
+    """Turns errors from below the CLI into one clear line instead of a traceback.
+
+    HOLISTICRM_DEBUG=1 shows the traceback for a bug report.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("HOLISTICRM_DEBUG"):
+                raise
+            raise click.ClickException(describe_error(exc)) from exc
+
+
+def describe_error(exc: Exception) -> str:
+    """One line an operator can act on; the first line of the message, no traceback."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    hint = HINTS.get(type(exc).__module__.split(".")[0], "")
+    return f"{type(exc).__name__}: {message}{hint}"
+
+
+# Where to look, by the library the error came from.
+HINTS = {
+    "sqlalchemy": " (check DATABASE_URL and that the database is running and migrated)",
+    "psycopg": " (check DATABASE_URL and that PostgreSQL is running)",
+    "requests": " (is the server at that address running?)",
+    "kombu": " (check CELERY_BROKER_URL and that the broker is running)",
+    "redis": " (check the Redis URL and that Redis is running)",
+}
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """HolistiCrm Scoring: AI scores for CRM contacts."""
 

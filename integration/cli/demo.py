@@ -19,21 +19,21 @@ def register(main: click.Group) -> None:
 @click.command("demo")
 @click.option(
     "--contacts",
-    type=int,
+    type=click.IntRange(1, 41188),
     default=5000,
     show_default=True,
     help="Bank-marketing contacts to seed into the sandbox portal.",
 )
 @click.option(
     "--duration",
-    type=float,
+    type=click.FloatRange(min=1),
     default=30.0,
     show_default=True,
     help="Seconds during which the sandbox changes contacts.",
 )
 @click.option(
     "--rate",
-    type=float,
+    type=click.FloatRange(min=0.1),
     default=5.0,
     show_default=True,
     help="Contacts changed per second during the simulation.",
@@ -41,7 +41,13 @@ def register(main: click.Group) -> None:
 @click.option("--keep-running", is_flag=True, help="Keep sandbox, app and worker up at the end.")
 @click.option("--port", type=int, help="Port of the web app (default: a free one).")
 @click.option("--sandbox-port", type=int, help="Port of the sandbox CRM (default: a free one).")
-@click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Worker processes.",
+)
 def demo_command(
     contacts: int,
     duration: float,

@@ -27,7 +27,7 @@ def group() -> None:
 @group.command("list")
 @click.option("--installation", "installation_id", type=int, help="Only this installation.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only events in this state.")
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_(installation_id: int | None, status: str | None, limit: int, as_json: bool) -> None:
     """List inbox events, newest first."""

@@ -18,6 +18,12 @@ def register(main: click.Group) -> None:
     main.add_command(group)
 
 
+def _account_id(value: str) -> str:
+    if not value.isdigit() or len(value) > 20:
+        raise click.BadParameter("a HubSpot portal id is a positive whole number")
+    return value
+
+
 @click.group("installations")
 def group() -> None:
     """Connected CRM accounts."""
@@ -25,7 +31,8 @@ def group() -> None:
 
 @group.command("add")
 @click.argument("connector", type=click.Choice(CONNECTORS))
-@click.option("--portal-id", "account_id", required=True, help="The CRM account id.")
+@click.option("--portal-id", "account_id", required=True, callback=lambda _c, _p, value:
+              _account_id(value), help="The CRM account id (digits).")
 def add(connector: str, account_id: str) -> None:
     """Register an account by hand (the OAuth install does this for real customers)."""
     open_database()

@@ -51,7 +51,10 @@ def run_backfill(
     """Backfill; `on_page(contacts_done, total)` reports progress after every page."""
     runtime = load_runtime(installation_id, config)
     if runtime is None:
-        raise InstallationInactive(f"installation {installation_id} is not active")
+        raise InstallationInactive(
+            f"installation {installation_id} does not exist or is not active "
+            "(see holisticrm installations list)"
+        )
     job = jobs.resume_or_start(installation_id, "backfill", restart)
     summary = BackfillSummary(job.id, resumed_from=job.processed, contacts=job.processed)
     pages = 0

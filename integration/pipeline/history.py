@@ -61,7 +61,10 @@ def pull_history(
     """All contacts with all their properties (except the ones we write), as a frame."""
     runtime = load_runtime(installation_id, config)
     if runtime is None:
-        raise InstallationInactive(f"installation {installation_id} is not active")
+        raise InstallationInactive(
+            f"installation {installation_id} does not exist or is not active "
+            "(see holisticrm installations list)"
+        )
     skip = not_history(installation_id, config)
     properties = [name for name in runtime.properties_to_read() if name not in skip]
     job = jobs.resume_or_start(installation_id, "training_pull", restart)
