@@ -15,12 +15,22 @@ from typing import Any
 
 import click
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from integration import migrate
 from integration.db import db
-from integration.models import Delivery, Installation, Score, WebhookEvent
+from integration.models import (
+    AuditLog,
+    ContactState,
+    Delivery,
+    Installation,
+    ModelVersion,
+    Score,
+    SyncJob,
+    WebhookEvent,
+)
 from integration.pipeline.history import train_installation
 from integration.scoring import NotEnoughLabels
 from integration.scoring.registry import champion
@@ -40,6 +50,21 @@ class DemoOptions:
 def prepare_database(config: dict[str, Any]) -> None:
     migrate.upgrade(config["DATABASE_URL"])
     db.configure(config["DATABASE_URL"])
+
+
+def forget_portal(portal_id: int) -> None:
+    """Delete an earlier demo's installation of this sandbox portal and all it left."""
+    with db.transaction() as session:
+        installation = session.scalars(select(Installation).where(
+            Installation.connector == "hubspot",
+            Installation.external_account_id == str(portal_id))).one_or_none()
+        if installation is None:
+            return
+        # Scores point at model versions: they go first.
+        for model in (WebhookEvent, Score, Delivery, ContactState, SyncJob, AuditLog,
+                      ModelVersion):
+            session.execute(delete(model).where(model.installation_id == installation.id))
+        session.delete(installation)
 
 
 def install_through_oauth(app_url: str) -> None:
@@ -149,6 +174,7 @@ def summary(services, installation: int, since: datetime) -> dict[str, Any]:
         version = f"v{model.version} ({model.kind})" if model else "rule-based points"
     stats = services.sandbox.stats()
     return {
+        "installation": installation,
         "events": events,
         "scored": scored,
         "written": written,
@@ -227,10 +253,10 @@ def print_summary(facts: dict[str, Any], services, options: DemoOptions) -> None
     click.echo("\n== Where to look next")
     click.echo(f"sandbox CRM         {services.sandbox.base_url}/_sandbox/stats")
     click.echo(f"the app             {services.app_url}/readyz")
-    click.echo(
-        "commands            holisticrm events list | holisticrm installations list | "
-        "holisticrm models list --installation 1"
-    )
+    database = make_url(services.env["DATABASE_URL"]).render_as_string(hide_password=True)
+    click.echo(f"the demo's data     DATABASE_URL={database}")
+    click.echo("  then               holisticrm events list | holisticrm installations list | "
+               f"holisticrm models list --installation {facts['installation']}")
     click.echo(f"logs                {services.log_dir}")
     if not options.keep_running:
         click.echo("(run with --keep-running to keep the sandbox and the app up)")

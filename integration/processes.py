@@ -43,11 +43,16 @@ def spawn(command: list[str], env: dict[str, str], log: Path | None = None) -> s
 
 
 def terminate(processes: Iterable[subprocess.Popen], timeout: float = 10.0) -> None:
-    """SIGTERM each process group, then SIGKILL what is still there after `timeout`."""
+    """Ask each main process to stop, then SIGKILL the group of any still there.
+
+    Only the main process gets SIGTERM: gunicorn and Celery then shut down warmly,
+    finishing or handing back their work; signalling the whole group would kill the
+    pool children mid-task.
+    """
     processes = list(processes)
     for proc in processes:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.terminate()
     for proc in processes:
         try:
             proc.wait(timeout=timeout)

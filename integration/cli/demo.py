@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import click
@@ -61,13 +62,15 @@ def demo_command(
     options = demo.DemoOptions(
         contacts, duration, rate, keep_running, port, sandbox_port, concurrency
     )
-    config = load_config()
+    env = demo_environment()
+    config = load_config({key: env[key] for key in ("DATABASE_URL", "CELERY_BROKER_URL")})
     demo.prepare_database(config)
     click.echo(f"Seeding the sandbox CRM with {contacts} bank-marketing contacts ...")
     sandbox = start_sandbox(contacts, sandbox_port)
-    services = start_app_and_worker(
-        sandbox, dict(os.environ), home_dir() / "demo-logs", port, concurrency
-    )
+    # Each run starts from a clean slate for the sandbox portal: no model, score or
+    # event of an earlier demo may mix into this one.
+    demo.forget_portal(sandbox.portal_ids[0])
+    services = start_app_and_worker(sandbox, env, home_dir() / "demo-logs", port, concurrency)
     try:
         run(services, options, config)
         if keep_running:
@@ -78,6 +81,21 @@ def demo_command(
         click.echo("stopping")
     finally:
         services.stop()
+
+
+def demo_environment() -> dict[str, str]:
+    """The environment of the demo's processes. On the embedded defaults the demo keeps
+    a database and broker of its own, new each run, apart from the operator's."""
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        place = home_dir() / "demo"
+        shutil.rmtree(place, ignore_errors=True)
+        place.mkdir(parents=True)
+        env["DATABASE_URL"] = f"sqlite:///{place / 'holisticrm.db'}"
+        if not env.get("CELERY_BROKER_URL"):
+            env["CELERY_BROKER_URL"] = f"sqla+sqlite:///{place / 'broker.db'}"
+    env.setdefault("CELERY_BROKER_URL", load_config()["CELERY_BROKER_URL"])
+    return env
 
 
 def run(services, options: demo.DemoOptions, config: dict) -> None:
