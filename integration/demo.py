@@ -231,7 +231,7 @@ def print_summary(facts: dict[str, Any], services, options: DemoOptions) -> None
         + "; 'ignored' are echoes of our own writes)"
     )
     click.echo(f"contacts scored     {facts['scored']}")
-    click.echo(f"score writes        {facts['written']}  (a contact changed twice is written twice)")
+    click.echo(f"score writes        {facts['written']}  (a contact changed twice: two writes)")
     click.echo(
         "event -> write-back "
         + (f"p50 {p50:.2f} s, p95 {p95:.2f} s" if p50 is not None else "no webhook-driven writes")
