@@ -35,7 +35,7 @@ OPERATORS = {
 
 
 class SearchError(ValueError):
-    pass
+    """A search request HubSpot would refuse (answered 400)."""
 
 
 def comparable(value: Any, prop: PropertyDef | None) -> Any:

@@ -49,11 +49,11 @@ class DuplicateEmail(StoreError):
 
 
 class ContactNotFound(StoreError):
-    pass
+    """No such contact in the portal (answered 404, or listed in a 207)."""
 
 
 class PropertyExists(StoreError):
-    pass
+    """A property or group of that name exists already (answered 409)."""
 
 
 @dataclass(frozen=True)
