@@ -12,6 +12,3 @@ def insert_for(session: Session, table):
         return postgresql.insert(table)
     return sqlite.insert(table)
 
-
-def is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"

@@ -87,6 +87,8 @@ class HubSpotHttp:
                 refreshed = force_refresh = True  # once: the next send gets a new token
                 continue
             if not failure.retry_in_client or isinstance(error, errors.AuthExpired):
+                log_event(logger, "hubspot.request-failed", logging.WARNING,
+                          account=self.account_id, status=error.status, fault=failure.fault)
                 raise error
             self._pause_or_raise(attempt, error, None)
         raise errors.Retryable(f"{method} {path}: gave up after {self.policy.attempts} attempts")

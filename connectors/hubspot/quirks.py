@@ -28,8 +28,6 @@ SCOPES = (
     "crm.schemas.contacts.write",
 )
 
-# Refresh this long before the access token expires (tokens live 30 minutes).
-REFRESH_MARGIN_S = 300
 
 PROPERTY_GROUP = {"name": "holisticrm_scoring", "label": "HolistiCrm Scoring", "displayOrder": -1}
 SCORE_FIELDS = (
@@ -119,9 +117,3 @@ CONTACT_EVENT_KINDS = {
 }
 # Generic `object.*` subscriptions carry objectTypeId; 0-1 is the contact.
 CONTACT_OBJECT_TYPE_ID = "0-1"
-
-RATE_LIMIT_HEADERS = (
-    "X-HubSpot-RateLimit-Interval-Milliseconds",
-    "X-HubSpot-RateLimit-Max",
-    "X-HubSpot-RateLimit-Remaining",
-)

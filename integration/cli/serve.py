@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -31,9 +32,8 @@ def serve(port: int | None, host: str, workers: int, concurrency: int) -> None:
     processes = start_processes(host, port, workers, concurrency)
     click.echo(f"HolistiCrm Scoring on http://{host}:{port}  (Ctrl-C stops)")
     try:
-        wait_for_any(processes)
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
+            wait_for_any(processes)
     finally:
         terminate(processes, timeout=15)
 

@@ -144,6 +144,7 @@ def process_events(runtime: Runtime, event_ids: list[int], config: dict[str, Any
         events=len(event_ids),
         contacts=len(to_score),
         written=len(result.written),
+        gone=len(result.gone),
         unchanged=len(result.unchanged),
         failed=len(result.failed),
     )
